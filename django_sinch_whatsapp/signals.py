@@ -1,0 +1,25 @@
+"""Signals fired by django-sinch-whatsapp.
+
+Receivers get ``sender`` (the model class) and keyword arguments as listed.
+They run inside the processing transaction: raise to roll back and have the
+callback recorded as failed (and retried by Sinch).
+"""
+
+from __future__ import annotations
+
+from django.dispatch import Signal
+
+#: An outbound message's current state moved forward.
+#: kwargs: ``message`` (OutboundMessage), ``event`` (StatusUpdate), ``previous_state`` (str).
+message_status_changed = Signal()
+
+#: A delivery report was stored (also those that did not move the state).
+#: kwargs: ``status_event`` (StatusEvent), ``event`` (StatusUpdate), ``message`` (OutboundMessage or None).
+status_received = Signal()
+
+#: A new inbound message was stored (never twice for one Sinch message id).
+#: kwargs: ``message`` (InboundMessage), ``event`` (InboundNotification), ``message_type`` (str).
+inbound_message_received = Signal()
+
+#: Processing a stored callback raised. kwargs: ``callback_event`` (CallbackEvent), ``exception``.
+callback_processing_failed = Signal()

@@ -1,0 +1,5 @@
+from django.views import View
+
+
+class CallbackView(View):
+    pass

@@ -1,0 +1,82 @@
+"""Settings for the test suite. ``DATABASE_URL`` picks the database (SQLite by default)."""
+
+import os
+
+import environ
+
+BASE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+SECRET_KEY = "tests-only-not-secret"
+DEBUG = False
+ALLOWED_HOSTS = ["*"]
+USE_TZ = True
+TIME_ZONE = "UTC"
+
+DATABASES = {"default": environ.Env.db_url_config(os.environ.get("DATABASE_URL", "sqlite:///:memory:"))}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and DATABASES["default"]["NAME"] in ("", ":memory:"):
+    # A file (not :memory:) so the live server and worker threads share one database.
+    DATABASES["default"]["TEST"] = {"NAME": os.path.join(BASE_DIR, ".test-db.sqlite3")}
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "django_sinch_whatsapp",
+    "tests.tenants",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+
+ROOT_URLCONF = "tests.urls"
+STATIC_URL = "/static/"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+
+SINCH_WHATSAPP = {
+    "ENCRYPTION_KEYS": ["x2Qv3mJ0vGmQ0aYtS0p8c9b3Nw1kq0z6m9Hn2c5Ld4E="],
+    "TENANT_MODEL": "tenants.Organization",
+    "CONNECT_TIMEOUT": 2.0,
+    "READ_TIMEOUT": 5.0,
+    "RETRY_BACKOFF_FACTOR": 0.01,
+}
+
+CELERY_BROKER_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
+CELERY_RESULT_BACKEND = CELERY_BROKER_URL
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"null": {"class": "logging.NullHandler"}},
+    "loggers": {"django_sinch_whatsapp": {"handlers": ["null"], "level": "DEBUG"}},
+}
