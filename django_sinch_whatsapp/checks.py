@@ -135,10 +135,15 @@ def check_callback_security(app_configs: Any = None, **kwargs: Any) -> list[Any]
                 id="sinch_whatsapp.E008",
             )
         )
-    elif base and urlsplit(str(base)).scheme == "http" and urlsplit(str(base)).hostname not in (
-        "127.0.0.1",
-        "localhost",
-        "::1",
+    elif (
+        base
+        and urlsplit(str(base)).scheme == "http"
+        and urlsplit(str(base)).hostname
+        not in (
+            "127.0.0.1",
+            "localhost",
+            "::1",
+        )
     ):
         messages.append(
             Warning(
@@ -177,7 +182,9 @@ def check_bots(app_configs: Any = None, databases: Any = None, **kwargs: Any) ->
     for bot in bots:
         if bot.region not in urls:
             messages.append(
-                Error(f"Bot {bot.pk} ({bot.name}) has unknown region {bot.region!r}.", obj=bot, id="sinch_whatsapp.E009")
+                Error(
+                    f"Bot {bot.pk} ({bot.name}) has unknown region {bot.region!r}.", obj=bot, id="sinch_whatsapp.E009"
+                )
             )
         if app_settings.REQUIRE_SIGNED_CALLBACKS and not bot.callback_key:
             messages.append(

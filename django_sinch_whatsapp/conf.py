@@ -52,6 +52,15 @@ DEFAULTS: dict[str, Any] = {
     "LOG_HTTP": False,
     # Extra text appended to our User-Agent, e.g. "my-saas/2.1".
     "USER_AGENT_SUFFIX": "",
+    # Dotted path to ``f(user) -> iterable of tenants (or their pks)`` the user
+    # may act for in the API. None: the user is the tenant (TENANT_MODEL is the
+    # user model); with another TENANT_MODEL this must be set.
+    "TENANT_RESOLVER": None,
+    # DRF authentication classes of the API views (dotted paths).
+    "API_AUTHENTICATION_CLASSES": (
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.BasicAuthentication",
+    ),
 }
 
 

@@ -89,7 +89,9 @@ class Bot(models.Model):
         editable=False,
         help_text=_("Unguessable part of this bot's callback URL."),
     )
-    is_active = models.BooleanField(_("active"), default=True, help_text=_("Inactive bots send nothing and refuse callbacks."))
+    is_active = models.BooleanField(
+        _("active"), default=True, help_text=_("Inactive bots send nothing and refuse callbacks.")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -217,6 +219,8 @@ class MessageState(models.TextChoices):
 #: Order of the forward path; a state never moves to a lower rank.
 STATE_RANK: dict[str, int] = {
     MessageState.ACCEPTED: 0,
+    # Our own outcomes: a later delivery report (reconciliation) may still settle them.
+    MessageState.ERROR: 1,
     MessageState.UNKNOWN: 1,
     MessageState.QUEUED: 2,
     MessageState.DISPATCHED: 3,
@@ -228,7 +232,6 @@ STATE_RANK: dict[str, int] = {
     MessageState.FAILED: 8,
     MessageState.NO_OPT_IN: 8,
     MessageState.NO_CAPABILITY: 8,
-    MessageState.ERROR: 8,
 }
 TERMINAL_STATES = frozenset(
     {
@@ -239,6 +242,8 @@ TERMINAL_STATES = frozenset(
         MessageState.ERROR,
     }
 )
+#: States no delivery report can move (Sinch's terminal states).
+LOCKED_STATES = TERMINAL_STATES - {MessageState.ERROR}
 FINAL_STATES = TERMINAL_STATES | {MessageState.READ}
 
 
@@ -298,10 +303,25 @@ class OutboundMessage(models.Model):
         return f"{self.get_message_type_display()} to {self.recipient} ({self.state})"
 
     @property
+    def error_hint(self) -> str:
+        if self.error_status_code == 401:
+            from .exceptions import SinchUnauthorized
+
+            return SinchUnauthorized.default_hint
+        if self.state == MessageState.UNKNOWN:
+            return "The request may have reached Sinch; a delivery report or reconciliation will settle it."
+        return ""
+
+    @property
     def error(self) -> dict[str, Any] | None:
         if self.error_status_code is None and not self.error_message:
             return None
-        return {"status_code": self.error_status_code, "message": self.error_message, "details": self.error_details}
+        return {
+            "status_code": self.error_status_code,
+            "message": self.error_message,
+            "details": self.error_details,
+            "hint": self.error_hint,
+        }
 
 
 class StatusEvent(models.Model):
@@ -341,7 +361,9 @@ class InboundMessage(models.Model):
     """A message a WhatsApp user sent to one of our bots."""
 
     bot = models.ForeignKey(Bot, on_delete=models.CASCADE, related_name="inbound_messages")
-    contact = models.ForeignKey(Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="inbound_messages")
+    contact = models.ForeignKey(
+        Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="inbound_messages"
+    )
     sinch_message_id = models.CharField(max_length=200)
     from_number = models.CharField(max_length=64, help_text=_("As Sinch sent it."))
     from_e164 = models.CharField(max_length=64, blank=True, default="")
@@ -408,7 +430,9 @@ class CallbackEvent(models.Model):
         ordering = ["-received_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["bot", "nonce"], condition=models.Q(nonce__isnull=False), name="sinch_whatsapp_callback_unique_nonce"
+                fields=["bot", "nonce"],
+                condition=models.Q(nonce__isnull=False),
+                name="sinch_whatsapp_callback_unique_nonce",
             )
         ]
         indexes = [models.Index(fields=["processing_state", "received_at"], name="sinch_wa_cb_state_idx")]

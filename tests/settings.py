@@ -66,6 +66,7 @@ REST_FRAMEWORK = {
 SINCH_WHATSAPP = {
     "ENCRYPTION_KEYS": ["x2Qv3mJ0vGmQ0aYtS0p8c9b3Nw1kq0z6m9Hn2c5Ld4E="],
     "TENANT_MODEL": "tenants.Organization",
+    "TENANT_RESOLVER": "tests.tenants.resolvers.organizations_for_user",
     "CONNECT_TIMEOUT": 2.0,
     "READ_TIMEOUT": 5.0,
     "RETRY_BACKOFF_FACTOR": 0.01,

@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from ..models import Bot, OutboundMessage, StatusEvent
+
+
+class BotSerializer(serializers.ModelSerializer):
+    """Secrets are write-only: accepted on create/update, never returned."""
+
+    bearer_token = serializers.CharField(write_only=True, required=True, trim_whitespace=True)
+    callback_key = serializers.CharField(write_only=True, required=False, allow_blank=True)
+    previous_callback_key = serializers.CharField(write_only=True, required=False, allow_blank=True)
+    has_callback_key = serializers.SerializerMethodField()
+    callback_path = serializers.CharField(read_only=True)
+    callback_url = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Bot
+        fields = [
+            "id",
+            "tenant",
+            "name",
+            "sinch_bot_id",
+            "region",
+            "base_url_override",
+            "is_active",
+            "bearer_token",
+            "callback_key",
+            "previous_callback_key",
+            "has_callback_key",
+            "callback_path",
+            "callback_url",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+
+    def get_has_callback_key(self, obj: Bot) -> bool:
+        return bool(obj.callback_key)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance is not None and not isinstance(self.instance, list):
+            # On update the token may be left out: the stored one is kept.
+            self.fields["bearer_token"].required = False
+
+    def validate_tenant(self, tenant: Any) -> Any:
+        allowed = self.context.get("tenant_ids", [])
+        if tenant.pk not in allowed:
+            raise serializers.ValidationError("Not one of your tenants.")
+        return tenant
+
+
+class StatusEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = StatusEvent
+        fields = ["state", "status", "details", "occurred_at", "received_at"]
+
+
+class SinchErrorField(serializers.Serializer):
+    status_code = serializers.IntegerField(allow_null=True)
+    message = serializers.CharField()
+    details = serializers.CharField()
+    hint = serializers.CharField()
+
+
+class OutboundMessageSerializer(serializers.ModelSerializer):
+    error = SinchErrorField(read_only=True, allow_null=True)
+    history = StatusEventSerializer(source="status_events", many=True, read_only=True)
+
+    class Meta:
+        model = OutboundMessage
+        fields = [
+            "id",
+            "bot",
+            "recipient",
+            "message_type",
+            "payload",
+            "batch_id",
+            "sinch_message_id",
+            "state",
+            "sinch_status",
+            "state_details",
+            "error",
+            "created_at",
+            "dispatched_at",
+            "state_changed_at",
+            "history",
+        ]
+        read_only_fields = fields
+
+
+class SendSerializer(serializers.Serializer):
+    """Either ``text`` (a text message) or ``message`` (any Sinch message object)."""
+
+    to = serializers.ListField(child=serializers.CharField(max_length=64), min_length=1, max_length=10_000)
+    text = serializers.CharField(required=False, trim_whitespace=False)
+    preview_url = serializers.BooleanField(required=False, default=False)
+    message = serializers.DictField(required=False)
+    callback_url = serializers.URLField(required=False)
+    allow_outside_window = serializers.BooleanField(required=False, default=True)
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("to"), str):
+            data = {**data, "to": [data["to"]]}
+        return super().to_internal_value(data)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("text" in attrs) == ("message" in attrs):
+            raise serializers.ValidationError("Give exactly one of 'text' and 'message'.")
+        return attrs

@@ -1,0 +1,108 @@
+"""Tenant-scoped DRF views: bots, sending, messages with their history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from django.utils.module_loading import import_string
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from .. import services
+from ..conf import app_settings
+from ..exceptions import MessageValidationError, OutsideCustomerCareWindow
+from ..models import Bot, OutboundMessage, StatusEvent
+from .errors import sinch_error_response, validation_error_response, window_error_response
+from .serializers import BotSerializer, OutboundMessageSerializer, SendSerializer
+from .tenancy import tenant_ids_for_user
+
+
+def _authentication_classes() -> list[Any]:
+    return [import_string(path) for path in app_settings.API_AUTHENTICATION_CLASSES]
+
+
+class TenantScopedMixin:
+    """Every queryset goes through here: another tenant's objects answer 404."""
+
+    permission_classes = [IsAuthenticated]
+
+    def get_authenticators(self) -> list[Any]:
+        return [cls() for cls in _authentication_classes()]
+
+    def tenant_ids(self) -> list[Any]:
+        if not hasattr(self, "_tenant_ids"):
+            self._tenant_ids = tenant_ids_for_user(self.request.user)  # type: ignore[attr-defined]
+        return self._tenant_ids
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = super().get_serializer_context()  # type: ignore[misc]
+        context["tenant_ids"] = self.tenant_ids()
+        return context
+
+
+def _messages_with_history() -> QuerySet[OutboundMessage]:
+    return OutboundMessage.objects.select_related("bot").prefetch_related(
+        Prefetch("status_events", queryset=StatusEvent.objects.order_by("received_at", "id"))
+    )
+
+
+class BotViewSet(TenantScopedMixin, viewsets.ModelViewSet):
+    serializer_class = BotSerializer
+
+    def get_queryset(self) -> QuerySet[Bot]:
+        return Bot.objects.filter(tenant_id__in=self.tenant_ids()).order_by("pk")
+
+    @extend_schema(request=SendSerializer, responses={201: OutboundMessageSerializer(many=True)})
+    @action(detail=True, methods=["post"])
+    def send(self, request: Request, pk: Any = None) -> Response:
+        """Send a text or any message object to one or more recipients from this bot."""
+        bot = self.get_object()
+        serializer = SendSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        message = data.get("message")
+        try:
+            if message is None:
+                from ..client import messages as builders
+
+                message = builders.text(data["text"], preview_url=data["preview_url"])
+            outcome = services.send_message(
+                bot,
+                data["to"],
+                message,
+                callback_url=data.get("callback_url"),
+                allow_outside_window=data["allow_outside_window"],
+            )
+        except MessageValidationError as err:
+            return validation_error_response(err)
+        except OutsideCustomerCareWindow as err:
+            return window_error_response(err)
+        rows = list(_messages_with_history().filter(pk__in=[m.pk for m in outcome.messages]).order_by("recipient"))
+        body = {
+            "messages": OutboundMessageSerializer(rows, many=True).data,
+            "rejected": [{"to": r.raw, "reason": r.reason} for r in outcome.rejected],
+        }
+        if outcome.errors:
+            return sinch_error_response(outcome.errors[0], body)
+        if not rows:
+            return Response(body, status=status.HTTP_400_BAD_REQUEST)
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class OutboundMessageViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = OutboundMessageSerializer
+    filterset_fields: list[str] = []
+
+    def get_queryset(self) -> QuerySet[OutboundMessage]:
+        queryset = _messages_with_history().filter(bot__tenant_id__in=self.tenant_ids())
+        params = self.request.query_params
+        if params.get("state"):
+            queryset = queryset.filter(state=params["state"])
+        if params.get("bot"):
+            queryset = queryset.filter(bot_id=params["bot"])
+        return queryset.order_by("-created_at", "id")

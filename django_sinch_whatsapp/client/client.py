@@ -1,0 +1,295 @@
+"""SinchWhatsAppClient: one method per Sinch WhatsApp endpoint.
+
+It knows HTTP and JSON and nothing of our models. Every call has connect and
+read timeouts; calls that are safe to repeat are retried with backoff and
+jitter on connection errors, 429 and 5xx (honouring ``Retry-After``). A
+``POST /messages`` is repeated only when Sinch cannot have acted on it: the
+connection was never made, or Sinch answered 429/503.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from ..exceptions import (
+    SinchAPIError,
+    SinchBadRequest,
+    SinchNotFound,
+    SinchRequestMayHaveBeenSent,
+    SinchUnauthorized,
+    SinchUnavailable,
+)
+from .retry import RetryPolicy, parse_retry_after
+from .session import build_session
+
+logger = logging.getLogger("django_sinch_whatsapp.client")
+
+#: whatsapp-message.md / whatsapp-capability.md / opt-in: 1 to 20 numbers per request.
+MAX_NUMBERS_PER_REQUEST = 20
+#: Statuses at which Sinch has certainly not acted on a request, so even a send may be repeated.
+NOT_PROCESSED_STATUSES = (429, 503)
+
+
+@dataclass(frozen=True)
+class MessageStatus:
+    """One entry of the 201 answer to ``POST /messages``: a Sinch id per recipient."""
+
+    message_id: str
+    recipient: str
+    status: str
+    state: str
+
+
+@dataclass(frozen=True)
+class CapabilityResult:
+    msisdn: str
+    capable: bool
+
+
+class SinchWhatsAppClient:
+    """A bot's view of the Sinch WhatsApp API.
+
+    ``base_url`` is the region host (``https://eu1.whatsapp.api.sinch.com``)
+    or a sandbox URL. The token is kept private and never appears in reprs,
+    logs or errors.
+    """
+
+    def __init__(
+        self,
+        bot_id: str,
+        token: str,
+        base_url: str,
+        *,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        user_agent_suffix: str = "",
+        log_http: bool = False,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.bot_id = bot_id
+        self.base_url = base_url.rstrip("/")
+        self.timeout = (connect_timeout, read_timeout)
+        self.retry = retry or RetryPolicy()
+        self.log_http = log_http
+        self._sleep = sleep
+        self._session = build_session(token, user_agent_suffix=user_agent_suffix)
+
+    def __repr__(self) -> str:
+        return f"<SinchWhatsAppClient bot_id={self.bot_id!r} base_url={self.base_url!r}>"
+
+    def close(self) -> None:
+        self._session.close()
+
+    # -- transport ---------------------------------------------------------
+
+    def path(self, suffix: str) -> str:
+        return f"/whatsapp/v1/{quote(self.bot_id, safe='')}/{suffix.lstrip('/')}"
+
+    def request(
+        self,
+        method: str,
+        suffix: str,
+        *,
+        json_body: Any = None,
+        params: dict[str, Any] | None = None,
+        idempotent: bool,
+    ) -> requests.Response:
+        """Make one call, retrying as its idempotency allows; raise the error tree."""
+        path = self.path(suffix)
+        url = self.base_url + path
+        attempt = 0
+        while True:
+            attempt += 1
+            started = time.monotonic()
+            try:
+                response = self._session.request(
+                    method, url, json=json_body, params=params, timeout=self.timeout, allow_redirects=False
+                )
+            except requests.RequestException as err:
+                error = self._transport_error(err, method, path, idempotent)
+                if attempt <= self.retry.total and (idempotent or _never_reached_server(err)):
+                    self._wait(attempt, None, method, path, str(err.__class__.__name__))
+                    continue
+                raise error from err
+            self._log(method, path, json_body, response, time.monotonic() - started)
+            if response.status_code < 400:
+                return response
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            retryable = response.status_code in self.retry.statuses and (
+                idempotent or response.status_code in NOT_PROCESSED_STATUSES
+            )
+            if retryable and attempt <= self.retry.total:
+                self._wait(attempt, retry_after, method, path, f"HTTP {response.status_code}")
+                continue
+            raise _error_from_response(response, method, path, retry_after)
+
+    def _wait(self, attempt: int, retry_after: float | None, method: str, path: str, reason: str) -> None:
+        delay = self.retry.delay(attempt, retry_after)
+        logger.info("Sinch %s %s failed (%s); retry %d in %.2fs", method, path, reason, attempt, delay)
+        self._sleep(delay)
+
+    def _transport_error(self, err: Exception, method: str, path: str, idempotent: bool) -> SinchUnavailable:
+        kind = type(err).__name__
+        if not idempotent and not _never_reached_server(err):
+            return SinchRequestMayHaveBeenSent(
+                "No answer from Sinch",
+                f"{kind} after the request may have reached Sinch; it was not re-sent",
+                method=method,
+                path=path,
+            )
+        return SinchUnavailable("Sinch could not be reached", kind, method=method, path=path)
+
+    def _log(self, method: str, path: str, body: Any, response: requests.Response, seconds: float) -> None:
+        logger.debug("Sinch %s %s -> %s in %.3fs", method, path, response.status_code, seconds)
+        if self.log_http and logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "Sinch request %s %s headers=%s body=%s; answer %s",
+                method,
+                path,
+                _redacted_headers(response.request.headers),
+                json.dumps(body)[:4000] if body is not None else "",
+                response.text[:4000],
+            )
+
+    # -- messages (whatsapp-message.md) -----------------------------------
+
+    def send_message(
+        self, to: Sequence[str], message: dict[str, Any], *, callback: str | None = None
+    ) -> list[MessageStatus]:
+        """``POST /messages`` for 1 to 20 recipients; one status per recipient."""
+        _check_count("to", to)
+        body: dict[str, Any] = {"to": list(to), "message": message}
+        if callback:
+            body["callback"] = callback
+        response = self.request("POST", "messages", json_body=body, idempotent=False)
+        data = _json(response)
+        statuses = data.get("statuses") if isinstance(data, dict) else None
+        if not isinstance(statuses, list):
+            raise SinchAPIError(
+                "Unexpected answer",
+                "201 without a statuses list",
+                status_code=response.status_code,
+                method="POST",
+                path=self.path("messages"),
+                response_text=response.text,
+            )
+        return [
+            MessageStatus(
+                message_id=str(item.get("message_id", "")),
+                recipient=str(item.get("recipient", "")),
+                status=str(item.get("status", "")),
+                state=str(item.get("state", "")),
+            )
+            for item in statuses
+            if isinstance(item, dict)
+        ]
+
+    def mark_as_read(self, message_id: str) -> None:
+        """``POST /events`` (whatsapp-callback.md, "Mark inbound message as read")."""
+        self.request("POST", "events", json_body={"type": "read", "message_id": message_id}, idempotent=True)
+
+    # -- opt-in (whatsapp-opt-in-and-outs.md) -------------------------------
+
+    def opt_in(self, numbers: Sequence[str]) -> None:
+        _check_count("numbers", numbers)
+        self.request("POST", "provision/optin", json_body={"numbers": list(numbers)}, idempotent=True)
+
+    def opt_out(self, numbers: Sequence[str]) -> None:
+        """``DELETE /provision/optin``, the current way to opt numbers out."""
+        _check_count("numbers", numbers)
+        self.request("DELETE", "provision/optin", json_body={"numbers": list(numbers)}, idempotent=True)
+
+    def opt_out_deprecated(self, numbers: Sequence[str]) -> None:
+        """``POST /provision/optout``: deprecated upstream; kept for old accounts."""
+        _check_count("numbers", numbers)
+        self.request("POST", "provision/optout", json_body={"numbers": list(numbers)}, idempotent=True)
+
+    # -- capability (whatsapp-capability.md) --------------------------------
+
+    def capability(self, numbers: Sequence[str], *, method: str = "POST") -> list[CapabilityResult]:
+        """Capability of 1 to 20 numbers. ``GET`` carries a JSON body, as the page says."""
+        _check_count("numbers", numbers)
+        response = self.request(method, "capability", json_body={"numbers": list(numbers)}, idempotent=True)
+        data = _json(response)
+        items = data.get("capabilities", []) if isinstance(data, dict) else []
+        return [
+            CapabilityResult(msisdn=str(item.get("msisdn", "")), capable=bool(item.get("capable")))
+            for item in items
+            if isinstance(item, dict)
+        ]
+
+
+def _check_count(field: str, values: Sequence[str]) -> None:
+    from ..exceptions import MessageValidationError
+
+    if isinstance(values, str):
+        raise MessageValidationError(field, "must be a list of numbers, not a string")
+    count = len(values)
+    if not 1 <= count <= MAX_NUMBERS_PER_REQUEST:
+        raise MessageValidationError(
+            field,
+            f"has {count} entries; Sinch takes 1 to {MAX_NUMBERS_PER_REQUEST} per request",
+            limit=MAX_NUMBERS_PER_REQUEST,
+            actual=count,
+        )
+
+
+def _never_reached_server(err: Exception) -> bool:
+    """True when the request certainly was not received: no connection was made."""
+    if isinstance(err, requests.ConnectTimeout):
+        return True
+    if isinstance(err, requests.ConnectionError) and not isinstance(err, requests.ReadTimeout):
+        text = repr(err)
+        return any(
+            marker in text
+            for marker in ("NewConnectionError", "Connection refused", "Name or service not known", "Failed to resolve")
+        )
+    return False
+
+
+def _json(response: requests.Response) -> Any:
+    if not response.content:
+        return {}
+    try:
+        return response.json()
+    except ValueError:
+        return {}
+
+
+def _redacted_headers(headers: Any) -> dict[str, str]:
+    return {k: ("Bearer ********" if k.lower() == "authorization" else v) for k, v in dict(headers).items()}
+
+
+def _error_from_response(
+    response: requests.Response, method: str, path: str, retry_after: float | None
+) -> SinchAPIError:
+    data = _json(response)
+    message = str(data.get("message", "")) if isinstance(data, dict) else ""
+    details = str(data.get("details", "")) if isinstance(data, dict) else ""
+    if not message:
+        message = response.reason or f"HTTP {response.status_code}"
+    kwargs: dict[str, Any] = {
+        "status_code": response.status_code,
+        "method": method,
+        "path": path,
+        "response_text": response.text,
+    }
+    status = response.status_code
+    if status == 400:
+        return SinchBadRequest(message, details, **kwargs)
+    if status in (401, 403):
+        return SinchUnauthorized(message, details, **kwargs)
+    if status == 404:
+        return SinchNotFound(message, details, **kwargs)
+    if status == 429 or status >= 500:
+        return SinchUnavailable(message, details, retry_after=retry_after, **kwargs)
+    return SinchAPIError(message, details, **kwargs)

@@ -1,0 +1,44 @@
+"""The HTTP session a client uses: pooled, authenticated, with timeouts.
+
+Retries are decided per call in :mod:`.client` (not by urllib3), because
+whether a call may be repeated depends on the endpoint: a ``POST /messages``
+that may have reached Sinch must never be sent twice.
+"""
+
+from __future__ import annotations
+
+import platform
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from .. import __version__
+
+USER_AGENT = (
+    f"django-sinch-whatsapp/{__version__} python-requests/{requests.__version__} Python/{platform.python_version()}"
+)
+
+
+class BearerAuth(requests.auth.AuthBase):
+    """Adds the bearer token at send time; its repr never shows the token."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self._token}"
+        return request
+
+    def __repr__(self) -> str:
+        return "BearerAuth(********)"
+
+
+def build_session(token: str, *, user_agent_suffix: str = "", pool_maxsize: int = 10) -> requests.Session:
+    session = requests.Session()
+    session.auth = BearerAuth(token)
+    agent = USER_AGENT + (f" {user_agent_suffix}" if user_agent_suffix else "")
+    session.headers.update({"User-Agent": agent, "Accept": "application/json"})
+    adapter = HTTPAdapter(pool_connections=2, pool_maxsize=pool_maxsize, max_retries=0)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session

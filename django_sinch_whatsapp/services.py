@@ -1,0 +1,142 @@
+"""The one place where models meet the Sinch client.
+
+Every message accepted here is validated against the documented limits, then
+recorded (state ``accepted``) before any remote call; :mod:`.dispatch` sends it
+after the transaction commits and records Sinch's answer on the same rows.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+
+from . import dispatch
+from .client import messages as builders
+from .client.client import MAX_NUMBERS_PER_REQUEST
+from .exceptions import MessageValidationError, OutsideCustomerCareWindow, SinchAPIError
+from .models import Bot, Contact, MessageType, OutboundMessage
+from .phone import InvalidPhoneNumber, Recipient, recipient
+
+
+@dataclass
+class RejectedRecipient:
+    raw: str
+    reason: str
+
+
+@dataclass
+class SendOutcome:
+    """What a send did: one row per accepted recipient, and who was refused why."""
+
+    messages: list[OutboundMessage] = field(default_factory=list)
+    rejected: list[RejectedRecipient] = field(default_factory=list)
+    batches: list[dispatch.BatchResult] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[SinchAPIError]:
+        return [batch.error for batch in self.batches if batch.error is not None]
+
+    def refresh(self) -> SendOutcome:
+        """Reload the rows (after an inline dispatch wrote Sinch's answer)."""
+        by_pk = OutboundMessage.objects.in_bulk([m.pk for m in self.messages])
+        self.messages = [by_pk.get(m.pk, m) for m in self.messages]
+        return self
+
+
+def _normalize_recipients(to: Sequence[str] | str) -> tuple[list[Recipient], list[RejectedRecipient]]:
+    raw_list = [to] if isinstance(to, str) else list(to)
+    if not raw_list:
+        raise MessageValidationError("to", "needs at least one recipient", limit=1, actual=0)
+    accepted: dict[str, Recipient] = {}
+    rejected: list[RejectedRecipient] = []
+    for raw in raw_list:
+        try:
+            item = recipient(str(raw))
+        except InvalidPhoneNumber as err:
+            rejected.append(RejectedRecipient(raw=str(raw), reason=err.reason))
+            continue
+        accepted.setdefault(item.wire, item)  # the same number twice is sent once
+    return list(accepted.values()), rejected
+
+
+def send_message(
+    bot: Bot,
+    to: Sequence[str] | str,
+    message: dict[str, Any],
+    *,
+    callback_url: str | None = None,
+    allow_outside_window: bool = True,
+) -> SendOutcome:
+    """Validate, record and dispatch one message object to any number of recipients.
+
+    Recipients are normalized (``+46 73-200 11 22`` -> ``46732001122``;
+    ``group:`` ids pass through); invalid ones are listed in
+    ``outcome.rejected`` while the valid ones are still sent, in
+    ``ceil(N / 20)`` requests (whatsapp-message.md: 1 to 20 per request).
+    """
+    if not bot.is_active:
+        raise MessageValidationError("bot", "is inactive; activate it to send")
+    message = builders.validate_message(message)
+    recipients, rejected = _normalize_recipients(to)
+    outcome = SendOutcome(rejected=rejected)
+    if not recipients:
+        return outcome
+    message_type = message["type"]
+    callback = callback_url if callback_url is not None else bot.callback_url
+    with transaction.atomic():
+        contacts = _contacts_for(bot, [r for r in recipients if not r.is_group])
+        if not allow_outside_window and message_type != MessageType.TEMPLATE:
+            closed = [r.e164 for r in recipients if not r.is_group and not contacts[r.e164].window_open]
+            if closed:
+                raise OutsideCustomerCareWindow(
+                    f"{', '.join(closed)}: the 24-hour customer care window is closed; "
+                    "only template messages can be sent (whatsapp-message.md, message flow)."
+                )
+        rows = []
+        batch_ids = []
+        for start in range(0, len(recipients), MAX_NUMBERS_PER_REQUEST):
+            batch_id = uuid.uuid4()
+            batch_ids.append(batch_id)
+            for item in recipients[start : start + MAX_NUMBERS_PER_REQUEST]:
+                rows.append(
+                    OutboundMessage(
+                        bot=bot,
+                        contact=contacts.get(item.e164),
+                        recipient=item.wire,
+                        message_type=message_type,
+                        payload=message,
+                        callback_url=callback or "",
+                        batch_id=batch_id,
+                    )
+                )
+        OutboundMessage.objects.bulk_create(rows)
+        outcome.messages = rows
+        outcome.batches = dispatch.schedule(batch_ids)
+    return outcome.refresh()
+
+
+def send_text(bot: Bot, to: Sequence[str] | str, text: str, *, preview_url: bool = False, **kwargs: Any) -> SendOutcome:
+    return send_message(bot, to, builders.text(text, preview_url=preview_url), **kwargs)
+
+
+def _contacts_for(bot: Bot, recipients: list[Recipient]) -> dict[str, Contact]:
+    numbers = [r.e164 for r in recipients]
+    existing = {c.number: c for c in Contact.objects.filter(bot=bot, number__in=numbers)}
+    missing = [Contact(bot=bot, number=n) for n in numbers if n not in existing]
+    if missing:
+        Contact.objects.bulk_create(missing, ignore_conflicts=True)
+        existing = {c.number: c for c in Contact.objects.filter(bot=bot, number__in=numbers)}
+    return existing
+
+
+def touch_contact(bot: Bot, number_e164: str, **changes: Any) -> Contact:
+    contact, _ = Contact.objects.get_or_create(bot=bot, number=number_e164)
+    if changes:
+        for name, value in changes.items():
+            setattr(contact, name, value)
+        contact.save(update_fields=[*changes, "updated_at"])
+    return contact

@@ -1,0 +1,101 @@
+"""Shared fixtures: tenants, bots, a live Django server and the sandbox over real HTTP."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from django_sinch_whatsapp.clients import clear_client_cache
+
+CALLBACK_KEY = "callback-signing-key-0123456789"
+TOKEN = "sandbox-token-abcdef123456"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Services that a test needs must be there in CI; locally a missing one skips with a reason."""
+    in_ci = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+    if in_ci:
+        return
+    checks = {"celery": _redis_reachable, "browser": _chromium_available}
+    for marker, available in checks.items():
+        reason = available()
+        if reason is None:
+            continue
+        for item in items:
+            if marker in item.keywords:
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def _redis_reachable() -> str | None:
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
+    except OSError:
+        return "Redis is not reachable on 127.0.0.1:6379 (it is in CI)"
+    return None
+
+
+def _chromium_available() -> str | None:
+    import shutil
+
+    if shutil.which("chromium") is None:
+        return "Debian's chromium is not installed (CI installs it)"
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        return "playwright is not installed"
+    return None
+
+
+@pytest.fixture(autouse=True)
+def _fresh_clients():
+    clear_client_cache()
+    yield
+    clear_client_cache()
+
+
+@pytest.fixture
+def organization(db):
+    from tests.tenants.models import Organization
+
+    return Organization.objects.create(name="Acme")
+
+
+@pytest.fixture
+def other_organization(db):
+    from tests.tenants.models import Organization
+
+    return Organization.objects.create(name="Globex")
+
+
+@pytest.fixture
+def api_user(db, organization, django_user_model):
+    user = django_user_model.objects.create_user("alice", password="pw-alice")
+    organization.members.add(user)
+    return user
+
+
+@pytest.fixture
+def make_bot(db, organization):
+    from django_sinch_whatsapp.models import Bot
+
+    def make(**overrides):
+        values = {
+            "tenant": organization,
+            "name": "Support",
+            "sinch_bot_id": "support-bot",
+            "bearer_token": TOKEN,
+            "callback_key": CALLBACK_KEY,
+            "region": "us",
+        }
+        values.update(overrides)
+        return Bot.objects.create(**values)
+
+    return make
+
+
+@pytest.fixture
+def bot(make_bot):
+    return make_bot()

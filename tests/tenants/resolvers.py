@@ -1,0 +1,2 @@
+def organizations_for_user(user):
+    return user.organizations.all()
