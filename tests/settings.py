@@ -13,6 +13,10 @@ USE_TZ = True
 TIME_ZONE = "UTC"
 
 DATABASES = {"default": environ.Env.db_url_config(os.environ.get("DATABASE_URL", "sqlite:///:memory:"))}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Callbacks arrive on other threads while a send is in flight: take the write
+    # lock at BEGIN and wait for it, instead of failing with "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"transaction_mode": "IMMEDIATE", "timeout": 20})
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and DATABASES["default"]["NAME"] in ("", ":memory:"):
     # A file (not :memory:) so the live server and worker threads share one database.
     DATABASES["default"]["TEST"] = {"NAME": os.path.join(BASE_DIR, ".test-db.sqlite3")}

@@ -104,10 +104,10 @@ def parse_timestamp(value: Any) -> datetime | None:
     """
     if not isinstance(value, str):
         return None
-    text = value.strip()
-    if len(text) < 11 or not any(separator in text for separator in "Tt "):
+    text = value.strip().upper()  # "t" and "z" are allowed by RFC 3339, not by fromisoformat
+    if len(text) < 11 or not any(separator in text for separator in "T "):
         return None
-    if text[-1] in "Zz":
+    if text.endswith("Z"):
         text = text[:-1] + "+00:00"
     text = _LONG_FRACTION.sub(r"\1", text)
     try:

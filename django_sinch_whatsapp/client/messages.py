@@ -27,6 +27,10 @@ from django_sinch_whatsapp.exceptions import MessageValidationError
 
 Message = dict[str, Any]
 
+
+class ValidatedMessage(dict):  # type: ignore[type-arg]
+    """A message object that has passed :func:`validate_message`; not checked again."""
+
 # whatsapp-message.md, "Message object types", in the page's order.
 MESSAGE_TYPES: tuple[str, ...] = (
     "template",
@@ -182,7 +186,7 @@ def _array(value: Any, path: str, limit: Limit | None = None, *, min_items: int 
 
 
 def _choice(value: Any, path: str, choices: Sequence[str]) -> str:
-    if value not in choices or not isinstance(value, str):
+    if not isinstance(value, str) or value not in choices:
         _fail(path, f"is {value!r}; it must be one of {', '.join(choices)}")
     return value
 
@@ -217,10 +221,10 @@ def _number(value: Any, path: str, limit: Limit) -> float:
         _fail(path, f"must be a number, not {_json_type(value)}")
     if not math.isfinite(value):
         _fail(path, f"is {value}; it must be a finite number")
-    for bound, outside in ((limit.limit, value > limit.limit), (limit.minimum, value < (limit.minimum or 0))):
-        if outside:
-            problem = f"is {value} {limit.unit}; the limit is {bound} (range {limit.minimum} to {limit.limit})"
-            _fail(path, problem, limit=bound, actual=value)
+    bound = limit.limit if value > limit.limit else limit.minimum
+    if value > limit.limit or (limit.minimum is not None and value < limit.minimum):
+        problem = f"is {value} {limit.unit}; the limit is {bound} (range {limit.minimum} to {limit.limit})"
+        _fail(path, problem, limit=bound, actual=value)
     return value
 
 
@@ -461,7 +465,8 @@ def _interactive_frame(data: Any, path: str, kind: str, header_kinds: tuple[str,
 def _button_message(data: Any, path: str) -> Message:
     obj = _interactive_frame(data, path, "button", tuple(_HEADERS))
     action = _object(obj["action"], f"{path}.action", "button actions", ("buttons",))
-    buttons, seen = [], {}
+    buttons: list[Message] = []
+    seen: dict[str, int] = {}
     for i, item in enumerate(_array(action["buttons"], f"{path}.action.buttons", _LIMIT["button.buttons"])):
         where = f"{path}.action.buttons[{i}]"
         button = _object(item, where, "reply buttons", ("type", "id", "title"))
@@ -482,35 +487,33 @@ def _list_message(data: Any, path: str) -> Message:
     where = f"{path}.action"
     action = _object(obj["action"], where, "list actions", ("button", "sections"))
     _string(action["button"], f"{where}.button", _LIMIT["list.button"])
-    sections, seen = [], {}
+    sections: list[Message] = []
+    seen_ids: dict[str, str] = {}
     for s, item in enumerate(_array(action["sections"], f"{where}.sections", _LIMIT["list.sections"])):
         section = _object(item, f"{where}.sections[{s}]", "list sections", ("title", "rows"))
         _string(section["title"], f"{where}.sections[{s}].title", _LIMIT["list.section.title"])
-        rows = []
-        for r, row_data in enumerate(
-            _array(section["rows"], f"{where}.sections[{s}].rows", _LIMIT["list.section.rows"])
-        ):
-            at = f"{where}.sections[{s}].rows[{r}]"
-            row = _object(row_data, at, "list rows", ("id", "title"), ("description",))
-            row_id = _string(row["id"], f"{at}.id", _LIMIT["list.row.id"])
-            _string(row["title"], f"{at}.title", _LIMIT["list.row.title"])
-            if "description" in row:
-                _string(row["description"], f"{at}.description", _LIMIT["list.row.description"])
-            # whatsapp-message.md: "Each ID must be unique in the message."
-            if row_id in seen:
-                _fail(f"{at}.id", f"repeats the id of {seen[row_id]}; row ids must be unique in the message")
-            seen[row_id] = f"sections[{s}].rows[{r}]"
-            rows.append(row)
+        rows = _array(section["rows"], f"{where}.sections[{s}].rows", _LIMIT["list.section.rows"])
+        rows = [_list_row(row, f"sections[{s}].rows[{r}]", where, seen_ids) for r, row in enumerate(rows)]
         sections.append({**section, "rows": rows})
     # whatsapp-message.md: "The total number of rows in all sections in a list message can be at most 10."
-    _check_size(
-        sum(len(section["rows"]) for section in sections),
-        f"{where}.sections",
-        _LIMIT["list.rows_total"],
-        "has, in all sections,",
-    )
+    _check_size(len(seen_ids), f"{where}.sections", _LIMIT["list.rows_total"], "has, in all sections,")
     obj["action"] = {**action, "sections": sections}
     return obj
+
+
+def _list_row(data: Any, relative: str, action_path: str, seen_ids: dict[str, str]) -> Message:
+    """One row; ``seen_ids`` maps each id seen so far in the message to where it was."""
+    at = f"{action_path}.{relative}"
+    row = _object(data, at, "list rows", ("id", "title"), ("description",))
+    row_id = _string(row["id"], f"{at}.id", _LIMIT["list.row.id"])
+    _string(row["title"], f"{at}.title", _LIMIT["list.row.title"])
+    if "description" in row:
+        _string(row["description"], f"{at}.description", _LIMIT["list.row.description"])
+    # whatsapp-message.md: "Each ID must be unique in the message."
+    if row_id in seen_ids:
+        _fail(f"{at}.id", f"repeats the id of {seen_ids[row_id]}; row ids must be unique in the message")
+    seen_ids[row_id] = relative
+    return row
 
 
 def _interactive(data: Mapping[str, Any], path: str, context: _Context) -> Message:
@@ -543,7 +546,7 @@ def _validate(message: Any, *, header_text_length: int = 0, body_text_length: in
         if isinstance(length, bool) or not isinstance(length, int) or length < 0:
             _fail(name, f"is {length!r}; it must be a whole number of characters, 0 or more")
     kind = _kind(message, "message", "messages", MESSAGE_TYPES)
-    return _VALIDATORS[kind](message, "message", _Context(header_text_length, body_text_length))
+    return ValidatedMessage(_VALIDATORS[kind](message, "message", _Context(header_text_length, body_text_length)))
 
 
 # --- public API -----------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The one place where models meet the Sinch client.
+"""Sending: validate, record, then dispatch.
 
 Every message accepted here is validated against the documented limits, then
 recorded (state ``accepted``) before any remote call; :mod:`.dispatch` sends it
@@ -14,12 +14,12 @@ from typing import Any
 
 from django.db import transaction
 
-from . import dispatch
-from .client import messages as builders
-from .client.client import MAX_NUMBERS_PER_REQUEST
-from .exceptions import MessageValidationError, OutsideCustomerCareWindow, SinchAPIError
-from .models import Bot, Contact, MessageType, OutboundMessage
-from .phone import InvalidPhoneNumber, Recipient, recipient
+from .. import dispatch
+from ..client import messages as builders
+from ..client.client import MAX_NUMBERS_PER_REQUEST
+from ..exceptions import MessageValidationError, OutsideCustomerCareWindow, SinchAPIError
+from ..models import Bot, Contact, MessageType, OutboundMessage
+from ..phone import InvalidPhoneNumber, Recipient, recipient
 
 
 @dataclass
@@ -80,7 +80,8 @@ def send_message(
     """
     if not bot.is_active:
         raise MessageValidationError("bot", "is inactive; activate it to send")
-    message = builders.validate_message(message)
+    if not isinstance(message, builders.ValidatedMessage):
+        message = builders.validate_message(message)
     recipients, rejected = _normalize_recipients(to)
     outcome = SendOutcome(rejected=rejected)
     if not recipients:

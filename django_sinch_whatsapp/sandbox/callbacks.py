@@ -1,0 +1,233 @@
+"""Background delivery of signed callbacks, with retries, in the order they were planned.
+
+A *chain* is a list of steps sent one after another (the five delivery reports
+of one recipient); the next step is due ``step_delay`` seconds after the
+previous one was delivered or given up. Each step's payload is built when it is
+due, so its timestamp is the time of the state change. Failed deliveries
+(non-2xx or no answer) are retried after a delay that doubles each time, a
+scaled-down version of Sinch's 5 s doubling (whatsapp-callback.md). Every
+attempt is recorded.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+from django_sinch_whatsapp.callbacks.signature import (
+    ALGORITHM,
+    ALGORITHM_HEADER,
+    NONCE_HEADER,
+    SIGNATURE_HEADER,
+    sign,
+)
+
+from .ids import new_nonce
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class CallbackStep:
+    """One callback: where it goes, how it is signed, and how to build (and store) its payload."""
+
+    bot_id: str
+    kind: str  # "status" or "notification"
+    url: str | None
+    key: str | None
+    encoding: str
+    build: Callable[[], dict[str, Any]]
+    on_built: Callable[[dict[str, Any]], None] | None = None
+    message_id: str = ""
+
+
+@dataclass
+class _Job:
+    steps: list[CallbackStep]
+    index: int
+    generation: int
+    attempt: int = 0
+    prepared: tuple[bytes, dict[str, str], dict[str, Any]] | None = field(default=None, repr=False)
+
+
+def signed_headers(body: bytes, key: str | None, encoding: str) -> dict[str, str]:
+    """Content type plus, when the bot has a key, the three signature headers over ``body``."""
+    headers = {"Content-Type": "application/json"}
+    if key:
+        nonce = new_nonce()
+        headers[SIGNATURE_HEADER] = sign(key, body, nonce, encoding=encoding)
+        headers[ALGORITHM_HEADER] = ALGORITHM
+        headers[NONCE_HEADER] = nonce
+    return headers
+
+
+class CallbackSender:
+    """A scheduler thread plus a small pool of posting threads."""
+
+    def __init__(
+        self,
+        record: Callable[[dict[str, Any]], None],
+        *,
+        step_delay: float,
+        retries: int = 3,
+        retry_delay: float | None = None,
+        timeout: float = 5.0,
+        workers: int = 8,
+    ) -> None:
+        self.record = record
+        self.step_delay = step_delay
+        self.retries = retries
+        self.retry_delay = retry_delay if retry_delay is not None else max(step_delay, 0.01)
+        self.timeout = timeout
+        self.workers = workers
+        self._cond = threading.Condition()
+        self._heap: list[tuple[float, int, _Job]] = []
+        self._sequence = itertools.count()
+        self._pending = 0
+        self._generation = 0
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._local = threading.local()
+
+    # lifecycle ------------------------------------------------------------------------------------------
+    def start(self) -> None:
+        self._stopping = False
+        self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="sandbox-callback")
+        self._thread = threading.Thread(target=self._run, name="sandbox-callback-scheduler", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def clear(self) -> None:
+        """Forget every planned callback; posts already under way are neither retried nor recorded."""
+        with self._cond:
+            self._generation += 1
+            self._pending -= len(self._heap)
+            self._heap.clear()
+            self._cond.notify_all()
+
+    # scheduling -----------------------------------------------------------------------------------------
+    def submit(self, steps: list[CallbackStep], delay: float = 0.0) -> None:
+        """Send ``steps`` in order, the first after ``delay`` seconds."""
+        if steps:
+            with self._cond:
+                self._schedule(_Job(steps, 0, self._generation), delay)
+
+    def wait_idle(self, timeout: float = 5.0) -> bool:
+        """Block until every planned callback was delivered or given up; False on timeout."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._pending > 0:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._cond.wait(remaining)
+            return True
+
+    def _schedule(self, job: _Job, delay: float) -> None:
+        # Caller holds self._cond.
+        self._pending += 1
+        heapq.heappush(self._heap, (time.monotonic() + max(delay, 0.0), next(self._sequence), job))
+        self._cond.notify_all()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._stopping:
+                    if self._heap:
+                        wait = self._heap[0][0] - time.monotonic()
+                        if wait <= 0:
+                            break
+                        self._cond.wait(wait)
+                    else:
+                        self._cond.wait()
+                if self._stopping:
+                    return
+                _, _, job = heapq.heappop(self._heap)
+            assert self._pool is not None
+            try:
+                self._pool.submit(self._execute, job)
+            except RuntimeError:  # pool shut down while stopping
+                return
+
+    # delivery -------------------------------------------------------------------------------------------
+    def _execute(self, job: _Job) -> None:
+        try:
+            if job.generation == self._generation:
+                self._attempt(job)
+        except Exception:  # a bug here must not kill the worker or leave wait_idle hanging
+            logger.exception("sandbox callback delivery failed")
+        finally:
+            with self._cond:
+                self._pending -= 1
+                self._cond.notify_all()
+
+    def _attempt(self, job: _Job) -> None:
+        step = job.steps[job.index]
+        if job.prepared is None:
+            payload = step.build()
+            if step.on_built is not None:
+                step.on_built(payload)
+            # The exact bytes that are signed are the bytes that are sent.
+            body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+            job.prepared = (body, signed_headers(body, step.key, step.encoding), payload)
+        body, headers, payload = job.prepared
+        if step.url:
+            job.attempt += 1
+            status, error = self._post(step.url, body, headers)
+            if job.generation != self._generation:
+                return
+            self.record(
+                {
+                    "url": step.url,
+                    "kind": step.kind,
+                    "bot_id": step.bot_id,
+                    "message_id": step.message_id,
+                    "attempt": job.attempt,
+                    "status": status,
+                    "error": error,
+                    "body": payload,
+                    "raw_body": body.decode("utf-8"),
+                    "headers": headers,
+                    "time": time.time(),
+                }
+            )
+            delivered = status is not None and 200 <= status < 300
+            if not delivered and job.attempt <= self.retries:
+                with self._cond:
+                    if job.generation == self._generation:
+                        self._schedule(job, self.retry_delay * 2 ** (job.attempt - 1))
+                return
+        if job.index + 1 < len(job.steps):
+            with self._cond:
+                if job.generation == self._generation:
+                    self._schedule(_Job(job.steps, job.index + 1, job.generation), self.step_delay)
+
+    def _post(self, url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str | None]:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+            session.trust_env = False  # a local stand-in never goes through a proxy
+        try:
+            response = session.post(url, data=body, headers=headers, timeout=self.timeout)
+        except requests.RequestException as err:
+            return None, f"{type(err).__name__}: {err}"[:500]
+        return response.status_code, None

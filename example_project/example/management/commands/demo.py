@@ -1,0 +1,102 @@
+"""Run the example on the embedded defaults: SQLite, a demo bot, the sandbox, the dev server.
+
+``python example_project/manage.py demo`` migrates, creates a superuser and a
+demo organization with a bot pointed at the sandbox, starts the sandbox (a
+real HTTP server standing in for Sinch) and then the Django server, and prints
+where to look and how to send a message.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from django_sinch_whatsapp.models import Bot
+from django_sinch_whatsapp.sandbox import SandboxServer
+from organizations.models import Organization
+
+DEMO_BOT_ID = "demo-bot"
+
+
+class Command(BaseCommand):
+    help = "Run the example project with the Sinch sandbox and a demo bot."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--addrport", default=os.environ.get("DEMO_ADDRPORT", "127.0.0.1:8000"))
+        parser.add_argument("--sandbox-port", type=int, default=settings.SINCH_SANDBOX_PORT)
+        parser.add_argument("--username", default=os.environ.get("DEMO_ADMIN_USER", "admin"))
+        parser.add_argument("--password", default=os.environ.get("DEMO_ADMIN_PASSWORD", "admin"))
+        parser.add_argument("--no-server", action="store_true", help="Set up and start the sandbox, but not runserver.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
+        user = self._superuser(options["username"], options["password"])
+        organization, _ = Organization.objects.get_or_create(name="Demo Co")
+        organization.members.add(user)
+
+        sandbox = SandboxServer(host="127.0.0.1", port=options["sandbox_port"]).start()
+        bot = self._demo_bot(organization, sandbox.region_url("us"))
+        sandbox.register_bot(
+            DEMO_BOT_ID,
+            bot.bearer_token.reveal(),
+            region="us",
+            callback_url=self._public_url(options["addrport"]) + bot.callback_path,
+            callback_key=bot.callback_key.reveal(),
+        )
+        site = self._public_url(options["addrport"])
+        self.stdout.write(
+            self.style.SUCCESS("django-sinch-whatsapp demo is up.\n")
+            + f"  Admin:    {site}/admin/   (login {options['username']} / {options['password']})\n"
+            + f"  API:      {site}/api/sinch-whatsapp/   (docs: {site}/api/docs/)\n"
+            + f"  Sandbox:  {sandbox.base_url}   (stands in for Sinch; bot '{DEMO_BOT_ID}' in region us)\n"
+            + "  Send a text:\n"
+            + f"    curl -u {options['username']}:{options['password']} -H 'Content-Type: application/json' \\\n"
+            + f"      -d '{{\"to\": [\"46732001122\"], \"text\": \"Hello from the demo\"}}' \\\n"
+            + f"      {site}/api/sinch-whatsapp/bots/{bot.pk}/send/\n"
+            + f"    then: curl -u {options['username']}:{options['password']} {site}/api/sinch-whatsapp/messages/\n"
+        )
+        if options["no_server"]:
+            return
+        try:
+            call_command("runserver", options["addrport"], use_reloader=False)
+        finally:
+            sandbox.stop()
+
+    def _superuser(self, username: str, password: str) -> Any:
+        User = get_user_model()
+        user, created = User.objects.get_or_create(username=username, defaults={"is_staff": True, "is_superuser": True})
+        if created or not user.check_password(password):
+            user.set_password(password)
+            user.is_staff = user.is_superuser = True
+            user.save()
+        return user
+
+    def _demo_bot(self, organization: Organization, sandbox_url: str) -> Bot:
+        bot = Bot.objects.filter(tenant=organization, sinch_bot_id=DEMO_BOT_ID).first()
+        if bot is None:
+            bot = Bot.objects.create(
+                tenant=organization,
+                name="Demo bot (sandbox)",
+                sinch_bot_id=DEMO_BOT_ID,
+                bearer_token=secrets.token_urlsafe(24),
+                callback_key=secrets.token_urlsafe(24),
+                region="us",
+                base_url_override=sandbox_url,
+            )
+        elif bot.base_url_override != sandbox_url:
+            bot.base_url_override = sandbox_url
+            bot.save(update_fields=["base_url_override", "updated_at"])
+        return bot
+
+    def _public_url(self, addrport: str) -> str:
+        configured = settings.SINCH_WHATSAPP.get("PUBLIC_BASE_URL", "")
+        if configured:
+            return configured.rstrip("/")
+        host, _, port = addrport.rpartition(":")
+        return f"http://{host or '127.0.0.1'}:{port}"

@@ -1,0 +1,80 @@
+"""Test matrix. ``python3 -m nox`` runs lint and the whole suite on every supported pair.
+
+- tests-3.11: Django 5.2 LTS on Python 3.11, on SQLite and on PostgreSQL.
+- tests-3.12: the newest Django on Python 3.12, on SQLite and on PostgreSQL.
+
+PostgreSQL comes from ``TEST_POSTGRES_URL`` (default the local
+``postgres://postgres@127.0.0.1:5432/test``); where it cannot be reached the
+PostgreSQL run is skipped with a reason, except in CI (``CI=true``) where that fails.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+from urllib.parse import urlsplit
+
+import nox
+
+nox.options.sessions = ["lint", "tests"]
+nox.options.reuse_existing_virtualenvs = True
+nox.options.error_on_missing_interpreters = True
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
+
+# pyenv installs interpreters without putting every version on PATH: find them.
+for python_bin in sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.1[123].*/bin"))):
+    os.environ["PATH"] = os.environ["PATH"] + os.pathsep + python_bin
+
+MATRIX = [("3.11", "django>=5.2,<5.3"), ("3.12", "django>=6.0")]
+
+
+def _reachable(url: str) -> bool:
+    parts = urlsplit(url)
+    try:
+        socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 5432), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
+def _install_chromium(session: nox.Session) -> None:
+    if shutil.which("chromium"):
+        return
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        session.run("apt-get", "update", "-qq", external=True)
+        session.run(
+            "apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium", external=True,
+            env={"DEBIAN_FRONTEND": "noninteractive"},
+        )
+    elif IN_CI:
+        session.error("chromium is missing and cannot be installed (need root and apt-get)")
+
+
+@nox.session(python="3.11")
+def lint(session: nox.Session) -> None:
+    session.install("-e", ".[test,dev]", "django>=5.2,<5.3")
+    session.run("ruff", "check", "django_sinch_whatsapp", "tests", "example_project", "bench", "noxfile.py")
+    session.run("ruff", "format", "--check", "django_sinch_whatsapp", "tests", "example_project", "bench", "noxfile.py")
+    session.run(
+        "django-admin", "makemigrations", "--check", "--dry-run",
+        env={"DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": "."},
+    )
+
+
+@nox.session
+@nox.parametrize("python,django", MATRIX, ids=["3.11", "3.12"])
+def tests(session: nox.Session, django: str) -> None:
+    session.install("-e", ".[test]", django)
+    _install_chromium(session)
+    env = {"PYTHONPATH": ".", "HYPOTHESIS_STORAGE_DIRECTORY": os.path.join(session.create_tmp(), "hypothesis")}
+    session.run("pytest", *session.posargs, env={**env, "DATABASE_URL": "sqlite:///:memory:"})
+    if _reachable(POSTGRES_URL):
+        session.run("pytest", *session.posargs, env={**env, "DATABASE_URL": POSTGRES_URL})
+    elif IN_CI:
+        session.error(f"PostgreSQL is not reachable at {POSTGRES_URL}; CI must run the suite on it")
+    else:
+        session.warn(f"PostgreSQL not reachable at {POSTGRES_URL}: skipped the PostgreSQL run (CI runs it)")

@@ -1,0 +1,89 @@
+"""Every system check id fires on its misconfiguration, and only then."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import checks
+
+from django_sinch_whatsapp import checks as our_checks
+
+GOOD_KEY = "x2Qv3mJ0vGmQ0aYtS0p8c9b3Nw1kq0z6m9Hn2c5Ld4E="
+
+
+def ids(messages):
+    return sorted(m.id for m in messages)
+
+
+@pytest.fixture
+def sinch(settings):
+    def apply(**changes):
+        settings.SINCH_WHATSAPP = {**settings.SINCH_WHATSAPP, **changes}
+
+    return apply
+
+
+def run_all(databases=None):
+    return [m for m in checks.run_checks(tags=None, databases=databases) if m.id.startswith("sinch_whatsapp.")]
+
+
+def test_test_settings_are_clean():
+    assert run_all() == []
+
+
+@pytest.mark.parametrize(
+    "changes,expected",
+    [
+        ({"ENCRYPTION_KEYS": []}, ["sinch_whatsapp.E001"]),
+        ({"ENCRYPTION_KEYS": ["not-a-key"]}, ["sinch_whatsapp.E002"]),
+        ({"REGION_BASE_URLS": {"us": "https://us1.whatsapp.api.sinch.com"}}, ["sinch_whatsapp.E003"]),
+        ({"REGION_BASE_URLS": {"us": "not a url", "eu": "https://eu1.whatsapp.api.sinch.com"}}, ["sinch_whatsapp.E003"]),
+        (
+            {"REGION_BASE_URLS": {"us": "https://a.test", "eu": "https://b.test", "ap": "https://c.test"}},
+            ["sinch_whatsapp.E004"],
+        ),
+        ({"TENANT_MODEL": "nowhere.Tenant"}, ["sinch_whatsapp.E005"]),
+        ({"DISPATCH_BACKEND": "carrier-pigeon"}, ["sinch_whatsapp.E006"]),
+        ({"PUBLIC_BASE_URL": "example.com"}, ["sinch_whatsapp.E008"]),
+        ({"REQUIRE_SIGNED_CALLBACKS": False}, ["sinch_whatsapp.W001"]),
+        ({"PUBLIC_BASE_URL": "http://api.example.com"}, ["sinch_whatsapp.W002"]),
+        ({"PUBLIC_BASE_URL": "http://127.0.0.1:8000"}, []),
+        ({"TYPO_KEY": 1}, ["sinch_whatsapp.W003"]),
+    ],
+)
+def test_check_ids(sinch, changes, expected):
+    sinch(**changes)
+    assert ids(run_all()) == expected
+
+
+def test_celery_backend_without_celery_is_e007(sinch, monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_celery(name, *args, **kwargs):
+        if name == "celery":
+            raise ImportError("no celery")
+        return real_import(name, *args, **kwargs)
+
+    sinch(DISPATCH_BACKEND="celery")
+    monkeypatch.setattr(builtins, "__import__", no_celery)
+    assert ids(our_checks.check_dispatch_backend()) == ["sinch_whatsapp.E007"]
+
+
+def test_celery_backend_with_celery_is_clean(sinch):
+    sinch(DISPATCH_BACKEND="celery")
+    assert our_checks.check_dispatch_backend() == []
+
+
+@pytest.mark.django_db
+def test_database_checks_on_bots(sinch, make_bot):
+    make_bot(sinch_bot_id="unsigned", callback_key="")
+    odd = make_bot(sinch_bot_id="odd-region")
+    type(odd).objects.filter(pk=odd.pk).update(region="ap")
+    assert ids(run_all(databases=["default"])) == ["sinch_whatsapp.E009", "sinch_whatsapp.W004"]
+    assert run_all() == []  # database checks only run when asked for
+
+
+def test_debug_changes_no_verdict(settings):
+    settings.DEBUG = True
+    assert run_all() == []

@@ -1,0 +1,227 @@
+"""The webhook: verified before anything is stored, stored before processing, idempotent."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from django_sinch_whatsapp import signals
+from django_sinch_whatsapp.models import (
+    CallbackEvent,
+    Contact,
+    InboundMessage,
+    MessageState,
+    OutboundMessage,
+    StatusEvent,
+)
+
+from .webhook_helpers import inbound_text_payload, post_callback, signed_headers, status_payload
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def sent_message(bot):
+    return OutboundMessage.objects.create(
+        bot=bot,
+        recipient="46732001122",
+        message_type="text",
+        payload={"type": "text", "text": "hi"},
+        sinch_message_id="01DPNXZ0WCF9XD19MH84XD0P62",
+        state=MessageState.QUEUED,
+    )
+
+
+def test_unknown_webhook_id_is_404_and_stores_nothing(client, bot):
+    response = client.post("/sinch-whatsapp/callbacks/nope/", data=b"{}", content_type="application/json")
+    assert response.status_code == 404
+    assert CallbackEvent.objects.count() == 0
+
+
+def test_get_is_not_allowed(client, bot):
+    assert client.get(bot.callback_path).status_code == 405
+
+
+@pytest.mark.parametrize("encoding", ["base64", "hex"])
+def test_signed_status_is_stored_then_applied(client, bot, sent_message, encoding):
+    response = post_callback(client, bot, status_payload(sent_message.sinch_message_id, "delivered"), encoding=encoding)
+    assert response.status_code == 200
+    event = CallbackEvent.objects.get()
+    assert event.processing_state == "processed"
+    assert event.signature_verdict == "valid" and event.verified_with == "current"
+    assert bytes(event.body) == json.dumps(status_payload(sent_message.sinch_message_id, "delivered")).encode()
+    sent_message.refresh_from_db()
+    assert sent_message.state == "delivered"
+    assert StatusEvent.objects.get().callback_id == event.pk
+
+
+def test_unsigned_callback_for_bot_with_key_is_403_and_stores_nothing(client, bot, sent_message):
+    response = post_callback(client, bot, status_payload(sent_message.sinch_message_id, "read"), key=None)
+    assert response.status_code == 403
+    assert CallbackEvent.objects.count() == 0 and StatusEvent.objects.count() == 0
+
+
+def test_wrong_key_is_403_and_stores_nothing(client, bot, sent_message):
+    response = post_callback(client, bot, status_payload(sent_message.sinch_message_id, "read"), key="wrong-key")
+    assert response.status_code == 403
+    assert CallbackEvent.objects.count() == 0
+
+
+def test_unknown_algorithm_is_403(client, bot):
+    body = json.dumps(status_payload("x", "read")).encode()
+    headers = signed_headers(body)
+    headers["HTTP_SINCH_WHATSAPP_CALLBACK_SIGNATURE_ALGORITHM"] = "HMAC_MD5"
+    response = client.post(bot.callback_path, data=body, content_type="application/json", **headers)
+    assert response.status_code == 403
+    assert CallbackEvent.objects.count() == 0
+
+
+def test_body_tampered_after_signing_is_403(client, bot):
+    body = json.dumps(status_payload("x", "read")).encode()
+    headers = signed_headers(body)
+    response = client.post(bot.callback_path, data=body.replace(b"read", b"sent"), content_type="application/json", **headers)
+    assert response.status_code == 403
+
+
+def test_previous_key_verifies_during_rotation(client, make_bot):
+    bot = make_bot(callback_key="new-key", previous_callback_key="old-key")
+    response = post_callback(client, bot, status_payload("m1", "sent"), key="old-key")
+    assert response.status_code == 200
+    assert CallbackEvent.objects.get().verified_with == "previous"
+
+
+def test_bot_without_key_is_refused_while_signatures_are_required(client, make_bot):
+    bot = make_bot(callback_key="")
+    assert post_callback(client, bot, status_payload("m1", "sent"), key=None).status_code == 403
+    assert CallbackEvent.objects.count() == 0
+
+
+def test_bot_without_key_accepted_when_project_allows_unsigned(client, make_bot, settings):
+    settings.SINCH_WHATSAPP = {**settings.SINCH_WHATSAPP, "REQUIRE_SIGNED_CALLBACKS": False}
+    bot = make_bot(callback_key="")
+    assert post_callback(client, bot, status_payload("m1", "sent"), key=None).status_code == 200
+    assert CallbackEvent.objects.get().signature_verdict == "unsigned"
+
+
+def test_debug_does_not_relax_verification(client, bot, settings):
+    settings.DEBUG = True
+    assert post_callback(client, bot, status_payload("m1", "sent"), key=None).status_code == 403
+
+
+def test_non_json_body_is_400_and_stores_nothing(client, bot):
+    response = post_callback(client, bot, body=b"not json {")
+    assert response.status_code == 400
+    assert CallbackEvent.objects.count() == 0
+
+
+def test_oversize_body_is_400_and_stores_nothing(client, bot, settings):
+    settings.SINCH_WHATSAPP = {**settings.SINCH_WHATSAPP, "MAX_CALLBACK_BODY_BYTES": 100}
+    response = post_callback(client, bot, status_payload("m" * 200, "sent"))
+    assert response.status_code == 400
+    assert CallbackEvent.objects.count() == 0
+
+
+def test_json_that_is_not_a_callback_is_stored_and_answered_2xx(client, bot):
+    response = post_callback(client, bot, {"hello": "world"})
+    assert response.status_code == 200
+    assert CallbackEvent.objects.get().processing_state == "uninterpreted"
+
+
+def test_inbound_text_creates_message_contact_and_signal(client, bot):
+    received = []
+
+    def receiver(sender, message, event, message_type, **kwargs):
+        received.append((message.sinch_message_id, message_type, event.text))
+
+    signals.inbound_message_received.connect(receiver)
+    try:
+        response = post_callback(client, bot, inbound_text_payload("in-1", "Hello bot"))
+    finally:
+        signals.inbound_message_received.disconnect(receiver)
+    assert response.status_code == 200
+    inbound = InboundMessage.objects.get()
+    assert (inbound.text, inbound.from_e164, inbound.message_type) == ("Hello bot", "+46732001122", "text")
+    contact = Contact.objects.get()
+    assert contact.number == "+46732001122" and contact.profile_name == "John Smith"
+    assert contact.last_inbound_at is not None
+    assert received == [("in-1", "text", "Hello bot")]
+
+
+def test_same_callback_twice_changes_nothing_the_second_time(client, bot, sent_message):
+    payload = inbound_text_payload("in-dup")
+    payload["statuses"] = status_payload(sent_message.sinch_message_id, "delivered")["statuses"]
+    changes = []
+    signals.message_status_changed.connect(lambda **kw: changes.append(kw["message"].state), weak=False, dispatch_uid="t")
+    try:
+        assert post_callback(client, bot, payload).status_code == 200
+        assert post_callback(client, bot, payload).status_code == 200  # a fresh nonce: not a replay
+    finally:
+        signals.message_status_changed.disconnect(dispatch_uid="t")
+    assert InboundMessage.objects.count() == 1
+    assert StatusEvent.objects.count() == 1
+    assert changes == ["delivered"]
+    assert CallbackEvent.objects.count() == 2
+
+
+def test_replayed_nonce_is_answered_without_reprocessing(client, bot, sent_message):
+    body = json.dumps(status_payload(sent_message.sinch_message_id, "sent")).encode()
+    headers = signed_headers(body, nonce="n-1")
+    first = client.post(bot.callback_path, data=body, content_type="application/json", **headers)
+    second = client.post(bot.callback_path, data=body, content_type="application/json", **headers)
+    assert first.status_code == second.status_code == 200
+    assert second.json()["detail"] == "Already received."
+    assert CallbackEvent.objects.count() == 1
+    assert CallbackEvent.objects.get().attempts == 1
+
+
+def test_late_state_never_moves_back_but_is_kept(client, bot, sent_message):
+    for state in ("read", "delivered", "sent"):
+        assert post_callback(client, bot, status_payload(sent_message.sinch_message_id, state)).status_code == 200
+    sent_message.refresh_from_db()
+    assert sent_message.state == "read"
+    assert list(sent_message.status_events.values_list("state", flat=True)) == ["read", "delivered", "sent"]
+
+
+def test_status_for_unknown_message_is_kept_and_attached_later(client, bot):
+    assert post_callback(client, bot, status_payload("later-id", "delivered")).status_code == 200
+    orphan = StatusEvent.objects.get()
+    assert orphan.message is None
+    from django_sinch_whatsapp.callbacks.processing import attach_orphan_statuses
+
+    message = OutboundMessage.objects.create(
+        bot=bot, recipient="46732001122", message_type="text", payload={}, sinch_message_id="later-id",
+        state=MessageState.QUEUED,
+    )
+    assert attach_orphan_statuses(bot, ["later-id"]) == 1
+    message.refresh_from_db()
+    assert message.state == "delivered"
+    assert message.status_events.count() == 1
+
+
+def test_processing_error_is_recorded_answered_500_and_row_kept(client, bot, sent_message):
+    def boom(**kwargs):
+        raise RuntimeError("receiver bug")
+
+    signals.status_received.connect(boom, dispatch_uid="boom")
+    try:
+        response = post_callback(client, bot, status_payload(sent_message.sinch_message_id, "read"))
+    finally:
+        signals.status_received.disconnect(dispatch_uid="boom")
+    assert response.status_code == 500
+    event = CallbackEvent.objects.get()
+    assert event.processing_state == "failed"
+    assert "receiver bug" in event.processing_error and "Traceback" in event.processing_error
+    sent_message.refresh_from_db()
+    assert sent_message.state == "queued"  # rolled back with the failed processing
+    # Reprocessing (as the admin action does) applies it.
+    from django_sinch_whatsapp.callbacks.processing import process_callback_event
+
+    assert process_callback_event(event) == "processed"
+    sent_message.refresh_from_db()
+    assert sent_message.state == "read"
+
+
+def test_inactive_bot_webhook_is_404(client, make_bot):
+    bot = make_bot(is_active=False)
+    assert post_callback(client, bot, status_payload("m", "sent")).status_code == 404
