@@ -71,7 +71,7 @@ def tests(session: nox.Session, django: str) -> None:
     session.install("-e", ".[test]", django)
     _install_chromium(session)
     env = {"PYTHONPATH": ".", "HYPOTHESIS_STORAGE_DIRECTORY": os.path.join(session.create_tmp(), "hypothesis")}
-    session.run("pytest", *session.posargs, env={**env, "DATABASE_URL": "sqlite:///:memory:"})
+    session.run("pytest", *session.posargs, env=env)  # SQLite (tests/settings.py default)
     if _reachable(POSTGRES_URL):
         session.run("pytest", *session.posargs, env={**env, "DATABASE_URL": POSTGRES_URL})
     elif IN_CI:

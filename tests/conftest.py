@@ -99,3 +99,54 @@ def make_bot(db, organization):
 @pytest.fixture
 def bot(make_bot):
     return make_bot()
+
+
+@pytest.fixture(scope="session")
+def sandbox():
+    """The Sinch stand-in over real HTTP on 127.0.0.1, one per test session."""
+    from django_sinch_whatsapp.sandbox import SandboxServer
+
+    server = SandboxServer(host="127.0.0.1", port=0, step_delay=0.01).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fresh_sandbox(sandbox):
+    sandbox.reset()
+    yield sandbox
+    sandbox.reset()
+
+
+@pytest.fixture
+def sandbox_bot(make_bot, fresh_sandbox):
+    """A bot whose Sinch is the sandbox; callbacks go nowhere unless a test registers a URL."""
+    bot = make_bot(base_url_override=fresh_sandbox.region_url("us"))
+    fresh_sandbox.register_bot(bot.sinch_bot_id, TOKEN, region="us", callback_key=CALLBACK_KEY)
+    return bot
+
+
+@pytest.fixture
+def live_sandbox_bot(make_bot, fresh_sandbox, live_server):
+    """A bot on the sandbox whose callbacks come back to the live Django server over HTTP."""
+    bot = make_bot(base_url_override=fresh_sandbox.region_url("us"))
+    fresh_sandbox.register_bot(
+        bot.sinch_bot_id,
+        TOKEN,
+        region="us",
+        callback_url=live_server.url + bot.callback_path,
+        callback_key=CALLBACK_KEY,
+    )
+    return bot
+
+
+def wait_for(predicate, timeout=10.0, interval=0.05):
+    """Poll until ``predicate()`` is truthy; return its last value."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(interval)

@@ -12,13 +12,18 @@ ALLOWED_HOSTS = ["*"]
 USE_TZ = True
 TIME_ZONE = "UTC"
 
-DATABASES = {"default": environ.Env.db_url_config(os.environ.get("DATABASE_URL", "sqlite:///:memory:"))}
+DATABASES = {
+    "default": environ.Env.db_url_config(
+        os.environ.get("DATABASE_URL", "sqlite:///" + os.path.join(BASE_DIR, ".db.sqlite3"))
+    )
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Callbacks arrive on other threads while a send is in flight: take the write
     # lock at BEGIN and wait for it, instead of failing with "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {}).update({"transaction_mode": "IMMEDIATE", "timeout": 20})
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and DATABASES["default"]["NAME"] in ("", ":memory:"):
-    # A file (not :memory:) so the live server and worker threads share one database.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not :memory:, so the live server's threads and a Celery worker
+    # process each open their own connection to the same test database.
     DATABASES["default"]["TEST"] = {"NAME": os.path.join(BASE_DIR, ".test-db.sqlite3")}
 
 INSTALLED_APPS = [

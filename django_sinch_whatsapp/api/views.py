@@ -9,6 +9,7 @@ from django.utils.module_loading import import_string
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -94,9 +95,20 @@ class BotViewSet(TenantScopedMixin, viewsets.ModelViewSet):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
+class MessageCursorPagination(CursorPagination):
+    """Stable pages over a table that grows while it is read."""
+
+    page_size = 50
+    max_page_size = 200
+    page_size_query_param = "page_size"
+    ordering = ("-created_at", "id")
+
+
 class OutboundMessageViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Messages of your tenants' bots, newest first; ``?state=`` and ``?bot=`` filter."""
+
     serializer_class = OutboundMessageSerializer
-    filterset_fields: list[str] = []
+    pagination_class = MessageCursorPagination
 
     def get_queryset(self) -> QuerySet[OutboundMessage]:
         queryset = _messages_with_history().filter(bot__tenant_id__in=self.tenant_ids())

@@ -24,14 +24,12 @@ TEMPLATE_MEDIA_TYPES = ("text", "image", "video", "document")  # "Audio template
 TEMPLATE_BUTTON_TYPES = ("call", "url", "quick_reply")
 
 # whatsapp-introduction.md, "Supported language codes" (compared case-insensitively: the page also shows "en_us").
-LANGUAGE_CODES = frozenset(
-    code.lower()
-    for code in (
-        "af sq ar az bn bg ca zh_CN zh_HK zh_TW hr cs da nl en en_GB en_US et fil fi fr de el gu ha he hi hu id "
-        "ga it ja kn kk ko lo lv lt mk ms ml mr nb fa pl pt_BR pt_PT pa ro ru sr sk sl es es_AR es_ES es_MX sw sv "
-        "ta te th tr uk ur uz vi zu"
-    ).split()
+_LANGUAGES = (
+    "af sq ar az bn bg ca zh_CN zh_HK zh_TW hr cs da nl en en_GB en_US et fil fi fr de el gu ha he hi hu id ga it ja kn "
+    "kk ko lo lv lt mk ms ml mr nb fa pl pt_BR pt_PT pa ro ru sr sk sl es es_AR es_ES es_MX sw sv ta te th tr uk ur uz "
+    "vi zu"
 )
+LANGUAGE_CODES = frozenset(code.lower() for code in _LANGUAGES.split())
 
 
 @dataclass(frozen=True)

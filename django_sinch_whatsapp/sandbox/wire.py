@@ -35,7 +35,10 @@ def delivery_report(
     message_id: str, recipient: str, state: str, *, status: str = "success", details: str | None = None
 ) -> dict[str, Any]:
     """One delivery report callback holding one status."""
-    return {"type": "whatsapp", "statuses": [status_entry(message_id, recipient, state, status=status, details=details)]}
+    return {
+        "type": "whatsapp",
+        "statuses": [status_entry(message_id, recipient, state, status=status, details=details)],
+    }
 
 
 def accepted_response(statuses: list[tuple[str, str]]) -> dict[str, Any]:

@@ -22,8 +22,12 @@ def _group(call: Call) -> dict[str, Any]:
     return group
 
 
-def new_group(creator: str, subject: str, sequence: int) -> tuple[str, dict[str, Any]]:
-    group_id = f"group:{creator}-{int(time.time())}{sequence}"
+def new_group(creator: str, subject: str, taken: Any) -> tuple[str, dict[str, Any]]:
+    """A group id shaped like the YAML's ``group:447506616260-1565342732`` (creator, creation second)."""
+    second = int(time.time())
+    while f"group:{creator}-{second}" in taken:
+        second += 1
+    group_id = f"group:{creator}-{second}"
     group = {
         "admins": [creator],
         "creation_time": iso_timestamp(),
@@ -46,7 +50,7 @@ def create_group(call: Call) -> Response:
     subject = get_str(require_object(call.json(), "body"), "subject", "")
     bot = call.bot_state.bot
     with call.state.lock:
-        group_id, group = new_group(bot.msisdn or bot.bot_id, subject or "", len(call.bot_state.groups))
+        group_id, group = new_group(bot.msisdn or bot.bot_id, subject or "", call.bot_state.groups)
         call.bot_state.groups[group_id] = group
     return Response(200)
 

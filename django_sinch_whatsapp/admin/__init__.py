@@ -1,0 +1,23 @@
+"""The operations console: bots with write-only secrets, messages with their history, raw callbacks.
+
+Importing this package (Django's admin autodiscovery does) registers every admin class.
+"""
+
+from __future__ import annotations
+
+from .bots import BotAdmin, BotForm
+from .callbacks import CallbackEventAdmin
+from .common import ReadOnlyAdminMixin, sinch_error_text
+from .messages import ContactAdmin, InboundMessageAdmin, OutboundMessageAdmin, StatusEventInline
+
+__all__ = [
+    "BotAdmin",
+    "BotForm",
+    "CallbackEventAdmin",
+    "ContactAdmin",
+    "InboundMessageAdmin",
+    "OutboundMessageAdmin",
+    "ReadOnlyAdminMixin",
+    "StatusEventInline",
+    "sinch_error_text",
+]

@@ -1,0 +1,189 @@
+"""Bots: set-up with write-only secrets, the webhook URL to give Sinch, and a credentials check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
+
+from ..clients import client_for_bot
+from ..exceptions import SinchAPIError, SinchConfigurationError
+from ..forms import SecretFieldsFormMixin, WriteOnlySecretField, WriteOnlySecretWidget
+from ..models import Bot
+from .common import sinch_error_text
+
+SET_PLACEHOLDER = "set (hidden); type to replace"
+NOT_SET_PLACEHOLDER = "not set"
+
+
+class StoredSecretWidget(WriteOnlySecretWidget):
+    """A write-only input whose placeholder says whether the bot has this secret stored.
+
+    It asks the bot, not the value it is given: after a validation error that value is
+    what was typed, which is never rendered.
+    """
+
+    def __init__(self, *, is_set: bool) -> None:
+        super().__init__(attrs={"class": "vTextField"})  # the admin's width: the placeholder fits
+        self.is_set = is_set
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, None, attrs)
+        context["widget"]["attrs"]["placeholder"] = SET_PLACEHOLDER if self.is_set else NOT_SET_PLACEHOLDER
+        return context
+
+
+class BotForm(SecretFieldsFormMixin, forms.ModelForm):
+    """Bot set-up. A secret input left empty keeps the stored secret; nothing stored is ever rendered."""
+
+    base_url_override = forms.URLField(
+        label=capfirst(Bot._meta.get_field("base_url_override").verbose_name),
+        required=False,
+        assume_scheme="https",
+        help_text=Bot._meta.get_field("base_url_override").help_text,
+    )
+    keep_current_key_as_previous = forms.BooleanField(
+        label=_("Keep the current signing key as the previous key"),
+        required=False,
+        help_text=_(
+            "For a key rotation: with a new signing key typed above, callbacks signed with the old key "
+            "stay accepted until Sinch uses the new one."
+        ),
+    )
+    remove_callback_key = forms.BooleanField(
+        label=_("Remove the signing key"),
+        required=False,
+        help_text=_("Callbacks are then refused unless SINCH_WHATSAPP['REQUIRE_SIGNED_CALLBACKS'] is off."),
+    )
+    remove_previous_callback_key = forms.BooleanField(
+        label=_("Remove the previous signing key"),
+        required=False,
+        help_text=_("End a key rotation: callbacks signed with the old key are refused from now on."),
+    )
+
+    class Meta:
+        model = Bot
+        fields = [
+            "tenant",
+            "name",
+            "sinch_bot_id",
+            "region",
+            "base_url_override",
+            "bearer_token",
+            "callback_key",
+            "previous_callback_key",
+            "is_active",
+        ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            if isinstance(field, WriteOnlySecretField):
+                # Always this widget: the model field's formfield() ends in TextField.formfield(),
+                # which imposes a Textarea that renders "********", or the typed secret after an error.
+                field.widget = StoredSecretWidget(is_set=bool(getattr(self.instance, name, None)))
+        if not self.instance.pk:
+            for name in ("keep_current_key_as_previous", "remove_callback_key", "remove_previous_callback_key"):
+                self.fields.pop(name, None)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        stored_key = self.instance.callback_key if self.instance.pk else None
+        typed_key = bool(self.data.get(self.add_prefix("callback_key")))
+        typed_previous = bool(self.data.get(self.add_prefix("previous_callback_key")))
+        if cleaned.get("remove_callback_key"):
+            if typed_key or cleaned.get("keep_current_key_as_previous"):
+                self.add_error("remove_callback_key", _("Either remove the signing key or replace it, not both."))
+            else:
+                cleaned["callback_key"] = ""
+        if cleaned.get("remove_previous_callback_key"):
+            if typed_previous or cleaned.get("keep_current_key_as_previous"):
+                self.add_error(
+                    "remove_previous_callback_key", _("Either remove the previous key or set it, not both.")
+                )
+            else:
+                cleaned["previous_callback_key"] = ""
+        if cleaned.get("keep_current_key_as_previous"):
+            if not typed_key or not stored_key:
+                self.add_error(
+                    "keep_current_key_as_previous",
+                    _("Type the new signing key: the current one becomes the previous key."),
+                )
+            elif typed_previous:
+                self.add_error("keep_current_key_as_previous", _("Leave the previous key empty: it is set for you."))
+            else:
+                cleaned["previous_callback_key"] = stored_key
+        return cleaned
+
+
+@admin.register(Bot)
+class BotAdmin(admin.ModelAdmin):
+    form = BotForm
+    list_display = ["name", "sinch_bot_id", "region", "tenant", "is_active", "signing", "rotating", "created_at"]
+    list_filter = ["region", "is_active"]
+    search_fields = ["name", "sinch_bot_id"]
+    list_select_related = ["tenant"]
+    readonly_fields = ["webhook_path", "webhook_url", "created_at", "updated_at"]
+    actions = ["verify_credentials"]
+
+    def get_fieldsets(self, request: HttpRequest, obj: Bot | None = None) -> list[tuple[Any, dict[str, Any]]]:
+        secrets = ["bearer_token", "callback_key", "previous_callback_key"]
+        if obj is not None and self.has_change_permission(request, obj):
+            secrets += ["keep_current_key_as_previous", "remove_callback_key", "remove_previous_callback_key"]
+        fieldsets: list[tuple[Any, dict[str, Any]]] = [
+            (None, {"fields": ["tenant", "name", "sinch_bot_id", "region", "base_url_override", "is_active"]}),
+            (
+                _("Secrets (write-only)"),
+                {
+                    "fields": secrets,
+                    "description": _(
+                        "Stored encrypted and never shown again. Leave an input empty to keep what is stored."
+                    ),
+                },
+            ),
+        ]
+        if obj is not None:
+            fieldsets += [
+                (_("Callbacks"), {"fields": ["webhook_path", "webhook_url"]}),
+                (_("History"), {"fields": ["created_at", "updated_at"]}),
+            ]
+        return fieldsets
+
+    @admin.display(description=_("signed callbacks"), boolean=True)
+    def signing(self, obj: Bot) -> bool:
+        return bool(obj.callback_key)
+
+    @admin.display(description=_("key rotation"), boolean=True)
+    def rotating(self, obj: Bot) -> bool:
+        return bool(obj.previous_callback_key)
+
+    @admin.display(description=_("webhook path"))
+    def webhook_path(self, obj: Bot) -> str:
+        return obj.callback_path
+
+    @admin.display(description=_("webhook URL to give Sinch"))
+    def webhook_url(self, obj: Bot) -> str:
+        return obj.callback_url or str(_("Set SINCH_WHATSAPP['PUBLIC_BASE_URL'] to build the absolute URL."))
+
+    @admin.action(description=_("Verify credentials with Sinch"), permissions=["change"])
+    def verify_credentials(self, request: HttpRequest, queryset: QuerySet[Bot]) -> None:
+        for bot in queryset:
+            where = f"{bot.name} ({bot.sinch_bot_id}, {bot.get_region_display()})"
+            if bot.base_url_override:
+                where = f"{bot.name} ({bot.sinch_bot_id}, base URL override)"
+            try:
+                # whatsapp-media-provider.md: listing providers is a read-only call that needs
+                # a valid token for this bot on its region's host. Its answer may hold provider
+                # passwords, so nothing of it is shown.
+                client_for_bot(bot).request("GET", "provision/provider", idempotent=True)
+            except SinchAPIError as err:
+                self.message_user(request, f"{where}: {sinch_error_text(err)}", messages.ERROR)
+            except SinchConfigurationError as err:
+                self.message_user(request, f"{where}: {err}", messages.ERROR)
+            else:
+                self.message_user(request, f"{where}: credentials accepted by Sinch.", messages.SUCCESS)

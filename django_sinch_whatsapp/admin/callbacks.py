@@ -1,0 +1,126 @@
+"""Raw callbacks: read-only evidence of what Sinch sent, and a way to process them again."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
+
+from ..callbacks.processing import process_callback_event
+from ..models import CallbackEvent, ProcessingState
+from .common import ReadOnlyAdminMixin, json_block, truncate, user_may_change
+
+#: How many resulting rows the change page links to.
+EFFECTS_SHOWN = 20
+
+
+@admin.register(CallbackEvent)
+class CallbackEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "received_at",
+        "bot",
+        "signature_verdict",
+        "verified_with",
+        "processing_state",
+        "attempts",
+        "error_summary",
+    ]
+    list_filter = ["processing_state", "signature_verdict", "bot"]
+    list_select_related = ["bot"]
+    date_hierarchy = "received_at"
+    show_full_result_count = False
+    actions = ["reprocess"]
+    readonly_fields = [
+        "id",
+        "bot",
+        "received_at",
+        "remote_addr",
+        "signature_verdict",
+        "verified_with",
+        "nonce",
+        "processing_state",
+        "attempts",
+        "processed_at",
+        "processing_error_text",
+        "effects",
+        "headers_json",
+        "raw_body",
+    ]
+    fieldsets = [
+        (None, {"fields": ["id", "bot", "received_at", "remote_addr"]}),
+        (_("Signature"), {"fields": ["signature_verdict", "verified_with", "nonce"]}),
+        (
+            _("Processing"),
+            {"fields": ["processing_state", "attempts", "processed_at", "processing_error_text", "effects"]},
+        ),
+        (_("As received"), {"fields": ["headers_json", "raw_body"]}),
+    ]
+
+    @admin.display(description=_("error"))
+    def error_summary(self, obj: CallbackEvent) -> str:
+        # The last line of a traceback names the exception.
+        lines = obj.processing_error.strip().splitlines()
+        return truncate(lines[-1]) if lines else ""
+
+    @admin.display(description=_("processing error"))
+    def processing_error_text(self, obj: CallbackEvent) -> SafeString | str:
+        if not obj.processing_error:
+            return "-"
+        return format_html('<pre style="white-space: pre-wrap; margin: 0">{}</pre>', obj.processing_error)
+
+    @admin.display(description=_("headers"))
+    def headers_json(self, obj: CallbackEvent) -> SafeString:
+        return json_block(obj.headers)
+
+    @admin.display(description=_("raw body"))
+    def raw_body(self, obj: CallbackEvent) -> SafeString:
+        return format_html('<pre style="white-space: pre-wrap; margin: 0">{}</pre>', obj.body_text)
+
+    @admin.display(description=_("resulting rows"))
+    def effects(self, obj: CallbackEvent) -> SafeString | str:
+        statuses = obj.status_events.select_related("message").order_by("received_at", "id")[:EFFECTS_SHOWN]
+        inbound = obj.inbound_messages.order_by("received_at", "id")[:EFFECTS_SHOWN]
+        rows: list[tuple[str, str]] = []
+        for status in statuses:
+            if status.message is not None:
+                url = reverse("admin:sinch_whatsapp_outboundmessage_change", args=[status.message.pk])
+                rows.append((url, f"status '{status.state}' of {status.message}"))
+            else:
+                rows.append(("", f"status '{status.state}' of unknown message {status.sinch_message_id}"))
+        for message in inbound:
+            rows.append((reverse("admin:sinch_whatsapp_inboundmessage_change", args=[message.pk]), str(message)))
+        if not rows:
+            return "-"
+        return format_html_join(
+            "",
+            "<div>{}</div>",
+            ((format_html('<a href="{}">{}</a>', url, text) if url else text,) for url, text in rows),
+        )
+
+    def has_reprocess_permission(self, request: HttpRequest) -> bool:
+        return user_may_change(request, CallbackEvent)
+
+    @admin.action(description=_("Reprocess selected callbacks"), permissions=["reprocess"])
+    def reprocess(self, request: HttpRequest, queryset: QuerySet[CallbackEvent]) -> None:
+        """Apply the stored bodies again: idempotent, so processed callbacks change nothing."""
+        outcomes: Counter[str] = Counter()
+        for event in queryset.select_related("bot").order_by("received_at"):
+            try:
+                outcomes[process_callback_event(event)] += 1
+            except Exception as err:  # recorded on the row (with traceback) by process_callback_event
+                outcomes[ProcessingState.FAILED] += 1
+                self.message_user(
+                    request, f"Callback {event.pk} failed again: {type(err).__name__}: {err}", messages.ERROR
+                )
+        done = sum(count for state, count in outcomes.items() if state != ProcessingState.FAILED)
+        if done:
+            summary = ", ".join(
+                f"{count} {ProcessingState(state).label}" for state, count in sorted(outcomes.items()) if count
+            )
+            self.message_user(request, f"Reprocessed {done} callback(s): {summary}.", messages.SUCCESS)

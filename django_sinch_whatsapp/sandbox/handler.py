@@ -1,0 +1,160 @@
+"""The HTTP request handler: read the request, apply faults, route, log, answer."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from http.server import BaseHTTPRequestHandler
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlsplit
+
+from . import control, routing
+from .faults import Fault
+from .responses import Response, error
+
+if TYPE_CHECKING:
+    from .server import SandboxServer
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 10 * 1024 * 1024
+CONTROL_PREFIX = "/_sandbox"
+
+
+class BodyError(Exception):
+    def __init__(self, status: int, details: str) -> None:
+        super().__init__(details)
+        self.status = status
+        self.details = details
+
+
+def loggable_body(raw: bytes) -> Any:
+    """The request body for the log: parsed JSON, else text, None when empty."""
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return raw.decode("utf-8", errors="replace")
+
+
+def fault_response(fault: Fault) -> Response:
+    headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+    return error(fault.status, f"Sandbox fault injection: answering {fault.status}", headers=headers)
+
+
+class SandboxRequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, like the real hosts, so client sessions reuse connections
+    server_version = "SinchWhatsAppSandbox/1"
+    timeout = 60  # seconds an idle keep-alive connection is kept
+    # Headers and body go out in two writes; with Nagle on, a keep-alive client's delayed ACK stalls the
+    # second write by ~40 ms.
+    disable_nagle_algorithm = True
+
+    def do_GET(self) -> None:
+        self._handle()
+
+    def do_POST(self) -> None:
+        self._handle()
+
+    def do_PUT(self) -> None:
+        self._handle()
+
+    def do_PATCH(self) -> None:
+        self._handle()
+
+    def do_DELETE(self) -> None:
+        self._handle()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        logger.debug("%s %s", self.address_string(), format % args)
+
+    @property
+    def sandbox(self) -> SandboxServer:
+        return self.server.sandbox  # type: ignore[attr-defined]
+
+    def _read_body(self) -> bytes:
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            chunks, total = [], 0
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                total += size
+                if total > MAX_BODY_BYTES:
+                    raise BodyError(413, "body: larger than the sandbox accepts")
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            raise BodyError(400, "Content-Length: not a number") from None
+        if length > MAX_BODY_BYTES:
+            raise BodyError(413, "body: larger than the sandbox accepts")
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _handle(self) -> None:
+        split = urlsplit(self.path)
+        path, method = split.path, self.command
+        query = dict(parse_qsl(split.query, keep_blank_values=True))
+        try:
+            raw = self._read_body()
+        except (BodyError, ValueError) as err:
+            self.close_connection = True
+            status, details = (
+                (err.status, err.details) if isinstance(err, BodyError) else (400, "malformed chunked body")
+            )
+            self._send(error(status, details))
+            return
+        if path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/"):
+            self._send(control.dispatch(self.sandbox, method, path[len(CONTROL_PREFIX) :].strip("/"), query, raw))
+            return
+        delay, fault = self.sandbox.faults.take(path)
+        if delay:
+            time.sleep(delay)
+        entry: dict[str, Any] = {
+            "method": method,
+            "path": path,
+            "query": split.query,
+            "headers": dict(self.headers.items()),
+            "body": loggable_body(raw),
+            "time": time.time(),
+            "fault": fault.kind if fault else ("slow" if delay else None),
+        }
+        if fault is not None and fault.kind == "drop":
+            entry.update(status=None, response=None, bot_id=None)
+            self.sandbox.state.log_request(entry)
+            self.close_connection = True  # nothing is written; the server closes the socket
+            return
+        bot_id = None
+        if fault is not None:
+            response = fault_response(fault)
+        else:
+            try:
+                response, bot_id = routing.dispatch(self.sandbox, method, path, query, self.headers, raw)
+            except Exception as err:  # answer like a server, and keep serving
+                logger.exception("sandbox endpoint failed")
+                response = error(500, f"Sandbox error: {type(err).__name__}: {err}")
+        entry.update(status=response.status, response=response.body, bot_id=bot_id)
+        # Logged before answering, so a client that got its answer finds its request in the log.
+        self.sandbox.state.log_request(entry)
+        self._send(response)
+
+    def _send(self, response: Response) -> None:
+        body = b"" if response.body is None else json.dumps(response.body).encode("utf-8")
+        try:
+            self.send_response(response.status)
+            if body:
+                self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            for name, value in response.headers.items():
+                self.send_header(name, value)
+            if self.close_connection:
+                self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True

@@ -1,0 +1,282 @@
+"""``SandboxServer``: a local stand-in for the Sinch WhatsApp API over real HTTP.
+
+Both regional hosts share one port: ``/us1/...`` is the US host and ``/eu1/...``
+the EU host. ``/_sandbox/...`` is the control API (see :mod:`.control`).
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from http.server import ThreadingHTTPServer
+from typing import Any
+
+from .callbacks import CallbackSender
+from .faults import Faults
+from .handler import SandboxRequestHandler
+from .ids import new_message_id
+from .lifecycle import inbound_step
+from .state import SIGNATURE_ENCODINGS, Bot, SandboxState, region_prefix
+from .validation import normalize_msisdn, sender_key
+from .wire import inbound_callback
+
+DEFAULT_INBOUND_TEXT = "Hello from the sandbox"
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, address: tuple[str, int], sandbox: SandboxServer) -> None:
+        self.sandbox = sandbox
+        self.connections: set[socket.socket] = set()
+        self.connections_lock = threading.Lock()
+        super().__init__(address, SandboxRequestHandler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self.connections_lock:
+            self.connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self.connections_lock:
+            self.connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        with self.connections_lock:
+            connections = list(self.connections)
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+class SandboxServer:
+    """Start with ``start()`` (or ``with SandboxServer() as server:``); every method is thread-safe.
+
+    ``bots`` (dicts of ``register_bot`` arguments) are registered at start and again after ``reset()``.
+    Delivery reports follow each other ``step_delay`` seconds apart; failed callbacks are retried
+    ``callback_retries`` times after ``callback_retry_delay`` (default ``step_delay``), doubling.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        step_delay: float = 0.05,
+        *,
+        bots: list[dict[str, Any]] | None = None,
+        callback_retries: int = 3,
+        callback_retry_delay: float | None = None,
+        callback_timeout: float = 5.0,
+    ) -> None:
+        self.host = host
+        self.requested_port = port
+        self.step_delay = step_delay
+        self.initial_bots = [dict(bot) for bot in bots or []]
+        self.state = SandboxState()
+        self.faults = Faults()
+        self.sender = CallbackSender(
+            self._record_callback,
+            step_delay=step_delay,
+            retries=callback_retries,
+            retry_delay=callback_retry_delay,
+            timeout=callback_timeout,
+        )
+        self._httpd: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        for bot in self.initial_bots:
+            self.register_bot(**bot)
+
+    # lifecycle ------------------------------------------------------------------------------------------
+    def start(self) -> SandboxServer:
+        if self._httpd is not None:
+            return self
+        self._httpd = _HTTPServer((self.host, self.requested_port), self)
+        self.sender.start()
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name="sinch-sandbox", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        httpd, self._httpd = self._httpd, None
+        if httpd is None:
+            return
+        httpd.shutdown()
+        httpd.close_connections()
+        httpd.server_close()
+        self.sender.stop()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def serve_forever(self) -> None:
+        """Start and block until interrupted (the CLI)."""
+        self.start()
+        try:
+            while True:
+                time.sleep(3600)
+        finally:
+            self.stop()
+
+    def __enter__(self) -> SandboxServer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._httpd is None:
+            raise RuntimeError("the sandbox is not running; call start() first")
+        return self._httpd.server_address[1]
+
+    @property
+    def base_url(self) -> str:
+        host = "127.0.0.1" if self.host in ("", "0.0.0.0") else self.host  # noqa: S104 - not a bind; a URL to reach it
+        return f"http://{host}:{self.port}"
+
+    def region_url(self, region: str) -> str:
+        """The base URL standing for a regional host: ``region_url("us")`` -> ``base_url + "/us1"``."""
+        return f"{self.base_url}/{region_prefix(region)}"
+
+    # bots and their state ---------------------------------------------------------------------------------
+    def register_bot(
+        self,
+        bot_id: str,
+        token: str,
+        region: str = "us",
+        callback_url: str | None = None,
+        callback_key: str | None = None,
+        signature_encoding: str = "base64",
+        require_opt_in: bool = False,
+        msisdn: str | None = None,
+    ) -> Bot:
+        """Provision a bot in one region (re-registering updates its settings and keeps its data)."""
+        if not bot_id or not token:
+            raise ValueError("bot_id and token are required")
+        if signature_encoding not in SIGNATURE_ENCODINGS:
+            raise ValueError(f"signature_encoding must be one of {SIGNATURE_ENCODINGS}")
+        bot = Bot(
+            bot_id=str(bot_id),
+            token=str(token),
+            region=region_prefix(region),
+            callback_url=callback_url or None,
+            callback_key=callback_key or None,
+            signature_encoding=signature_encoding,
+            require_opt_in=bool(require_opt_in),
+            msisdn=msisdn,
+        )
+        self.state.register_bot(bot)
+        return bot
+
+    def set_capability(self, bot_id: str, number: str, capable: bool) -> None:
+        """What ``/capability`` answers for ``number``; ``False`` also makes sends end in ``no_capability``."""
+        digits = normalize_msisdn(number)
+        if digits is None:
+            raise ValueError(f"{number!r} is not a valid MSISDN")
+        with self.state.lock:
+            self.state.require(bot_id).capability[digits] = bool(capable)
+
+    def join_group(self, bot_id: str, group_id: str, number: str) -> None:
+        """Make ``number`` a member of a legacy group (people join through the invite link)."""
+        digits = normalize_msisdn(number)
+        if digits is None:
+            raise ValueError(f"{number!r} is not a valid MSISDN")
+        with self.state.lock:
+            members = self.state.require(bot_id).groups[group_id]["members"]
+            if digits not in members:
+                members.append(digits)
+
+    def inject_inbound(
+        self,
+        bot_id: str,
+        from_number: str,
+        text: str | None = None,
+        message: dict[str, Any] | None = None,
+        contacts_name: str | None = None,
+        replying_to: str | dict[str, Any] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> str:
+        """A WhatsApp user writes to the bot: post a signed inbound callback and return its message id.
+
+        ``message`` is any inbound message object (whatsapp-callback.md); otherwise a text message.
+        ``replying_to`` is a message id or a full context object; ``extra`` adds notification fields
+        (``forwarded``, ``referral``, ...). Blacklisted senders produce no callback
+        (whatsapp-blacklist-callback.md), but the id is still returned.
+        """
+        message = dict(message) if message is not None else {"type": "text", "body": text or DEFAULT_INBOUND_TEXT}
+        message_id = new_message_id()
+        with self.state.lock:
+            bot_state = self.state.require(bot_id)
+            if isinstance(replying_to, str):
+                replying_to = {"from": bot_state.bot.msisdn, "message_id": replying_to}
+                if replying_to["from"] is None:
+                    del replying_to["from"]
+            key = sender_key(from_number)
+            bot_state.inbound[message_id] = {"from": from_number, "message": message, "read": False}
+            bot_state.last_inbound[key] = time.time()  # opens the 24-hour customer care session
+            self.state.counters["inbound"] += 1
+            if key in bot_state.blacklist:
+                return message_id
+            build = lambda: inbound_callback(  # noqa: E731 - built when sent, so the timestamp is fresh
+                bot_id=bot_id,
+                from_number=from_number,
+                message_id=message_id,
+                message=message,
+                contacts_name=contacts_name,
+                replying_to=replying_to if isinstance(replying_to, dict) else None,
+                extra=extra,
+            )
+            step = inbound_step(self.state, bot_state, message_id, key, build)
+        self.sender.submit([step])
+        return message_id
+
+    # observation ----------------------------------------------------------------------------------------
+    @property
+    def requests_log(self) -> list[dict[str, Any]]:
+        """Every Sinch API request (not ``/_sandbox``): method, path, query, headers, body, status, response."""
+        with self.state.lock:
+            return list(self.state.requests_log)
+
+    @property
+    def callback_log(self) -> list[dict[str, Any]]:
+        """Every callback delivery attempt: url, kind, body, raw_body, headers, status or error, attempt."""
+        with self.state.lock:
+            return list(self.state.callback_log)
+
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        """Every accepted outbound message (one per recipient) with the states reported so far."""
+        with self.state.lock:
+            return [
+                dict(record, states=list(record["states"]))
+                for bs in self.state.bots.values()
+                for record in bs.outbound.values()
+            ]
+
+    def count(self, method: str, path_suffix: str) -> int:
+        """How many logged requests had this method and a path ending with ``path_suffix``."""
+        with self.state.lock:
+            return sum(
+                1
+                for entry in self.state.requests_log
+                if entry["method"] == method.upper() and entry["path"].rstrip("/").endswith(path_suffix.rstrip("/"))
+            )
+
+    def wait_for_callbacks(self, timeout: float = 5.0) -> bool:
+        """Block until every planned callback was delivered or given up; False on timeout."""
+        return self.sender.wait_idle(timeout)
+
+    def reset(self) -> None:
+        """Forget bots, data, logs, faults and planned callbacks; then re-register the constructor's bots."""
+        self.sender.clear()
+        self.faults.clear()
+        self.state.clear()
+        for bot in self.initial_bots:
+            self.register_bot(**bot)
+
+    def _record_callback(self, entry: dict[str, Any]) -> None:
+        self.state.log_callback(entry)

@@ -1,0 +1,99 @@
+"""The DRF API: tenant scoping, write-only secrets, sending, Sinch errors as responses."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from django_sinch_whatsapp.models import Bot, MessageState, OutboundMessage, StatusEvent
+
+from .conftest import CALLBACK_KEY, TOKEN
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def api(api_user):
+    client = APIClient()
+    client.force_authenticate(api_user)
+    return client
+
+
+def test_anonymous_is_refused(bot):
+    assert APIClient().get("/api/sinch-whatsapp/bots/").status_code in (401, 403)
+
+
+def test_bot_list_is_scoped_and_never_shows_secrets(api, bot, make_bot, other_organization):
+    make_bot(tenant=other_organization, sinch_bot_id="theirs")
+    response = api.get("/api/sinch-whatsapp/bots/")
+    assert response.status_code == 200
+    assert [b["sinch_bot_id"] for b in response.json()] == ["support-bot"]
+    text = response.content.decode()
+    assert TOKEN not in text and CALLBACK_KEY not in text and "gAAAA" not in text
+    assert response.json()[0]["has_callback_key"] is True
+
+
+def test_other_tenants_bot_is_404(api, make_bot, other_organization):
+    theirs = make_bot(tenant=other_organization, sinch_bot_id="theirs")
+    assert api.get(f"/api/sinch-whatsapp/bots/{theirs.pk}/").status_code == 404
+    assert api.post(f"/api/sinch-whatsapp/bots/{theirs.pk}/send/", {"to": ["46732001122"], "text": "x"}, format="json").status_code == 404
+
+
+def test_create_bot_with_write_only_secrets(api, organization):
+    response = api.post(
+        "/api/sinch-whatsapp/bots/",
+        {"tenant": organization.pk, "name": "New", "sinch_bot_id": "new-bot", "region": "eu", "bearer_token": "tok-123", "callback_key": "key-456"},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    assert "tok-123" not in response.content.decode() and "key-456" not in response.content.decode()
+    bot = Bot.objects.get(sinch_bot_id="new-bot")
+    assert bot.bearer_token.reveal() == "tok-123" and bot.region == "eu"
+
+
+def test_create_bot_for_another_tenant_is_refused(api, other_organization):
+    response = api.post(
+        "/api/sinch-whatsapp/bots/",
+        {"tenant": other_organization.pk, "name": "X", "sinch_bot_id": "x", "bearer_token": "t"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "tenant" in response.json()
+
+
+def test_update_without_token_keeps_it(api, bot):
+    response = api.patch(f"/api/sinch-whatsapp/bots/{bot.pk}/", {"name": "Renamed"}, format="json")
+    assert response.status_code == 200
+    bot.refresh_from_db()
+    assert bot.name == "Renamed" and bot.bearer_token.reveal() == TOKEN
+
+
+def test_invalid_message_is_400_naming_field_and_limit(api, bot):
+    response = api.post(f"/api/sinch-whatsapp/bots/{bot.pk}/send/", {"to": ["46732001122"], "text": "x" * 4097}, format="json")
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["field"] == "message.text" and error["limit"] == 4096 and error["actual"] == 4097
+    assert OutboundMessage.objects.count() == 0
+
+
+def test_messages_list_is_scoped_with_constant_queries(api, bot, make_bot, other_organization, django_assert_num_queries):
+    theirs = make_bot(tenant=other_organization, sinch_bot_id="theirs")
+
+    def add(count, owner, start=0):
+        for i in range(start, start + count):
+            message = OutboundMessage.objects.create(
+                bot=owner, recipient=f"4673200{i:04d}", message_type="text", payload={"type": "text", "text": "x"},
+                sinch_message_id=f"{owner.pk}-{i}", state=MessageState.DELIVERED,
+            )
+            StatusEvent.objects.create(bot=owner, message=message, sinch_message_id=message.sinch_message_id, state="queued")
+
+    add(2, bot)
+    add(3, theirs)
+    with django_assert_num_queries(3):  # tenants, messages (+bot), history
+        response = api.get("/api/sinch-whatsapp/messages/")
+    assert len(response.json()["results"]) == 2
+    add(20, bot, start=2)
+    with django_assert_num_queries(3):
+        response = api.get("/api/sinch-whatsapp/messages/")
+    assert len(response.json()["results"]) == 22
+    assert all(m["history"][0]["state"] == "queued" for m in response.json()["results"])
