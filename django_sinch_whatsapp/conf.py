@@ -52,6 +52,18 @@ DEFAULTS: dict[str, Any] = {
     "LOG_HTTP": False,
     # Extra text appended to our User-Agent, e.g. "my-saas/2.1".
     "USER_AGENT_SUFFIX": "",
+    # Mark every new inbound message as read at Sinch (POST /events), so the
+    # sender sees two blue ticks, right after it is stored.
+    "AUTO_MARK_READ": False,
+    # Download inbound media (image, document, audio, video, voice, sticker)
+    # into Django storage: Sinch's media URLs expire after seven days.
+    "INBOUND_MEDIA_DOWNLOAD": False,
+    # Largest inbound media file downloaded, in bytes (larger ones are skipped
+    # and the reason recorded). Sinch accepts up to 100 MB.
+    "INBOUND_MEDIA_MAX_BYTES": 20 * 1024 * 1024,
+    # Storage alias (settings.STORAGES) and path prefix for downloaded media.
+    "INBOUND_MEDIA_STORAGE": "default",
+    "INBOUND_MEDIA_PATH": "sinch_whatsapp/inbound",
     # Dotted path to ``f(user) -> iterable of tenants (or their pks)`` the user
     # may act for in the API. None: the user is the tenant (TENANT_MODEL is the
     # user model); with another TENANT_MODEL this must be set.

@@ -103,6 +103,23 @@ class Secret:
         return (Secret.from_db, (self.ciphertext(),))
 
 
+class _SecretAttribute:
+    """Turns any assigned ``str`` into a :class:`Secret`, so the model attribute is always one."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance: Any, owner: Any = None) -> Any:
+        if instance is None:
+            return self
+        return instance.__dict__.get(self.name)
+
+    def __set__(self, instance: Any, value: Any) -> None:
+        if value is not None and not isinstance(value, Secret):
+            value = Secret(plaintext=str(value))
+        instance.__dict__[self.name] = value
+
+
 class EncryptedSecretField(models.TextField):
     """A ``TextField`` that stores Fernet ciphertext and hands out :class:`Secret`.
 
@@ -110,6 +127,10 @@ class EncryptedSecretField(models.TextField):
     """
 
     description = "An encrypted secret, never shown"
+
+    def contribute_to_class(self, cls: Any, name: str, *args: Any, **kwargs: Any) -> None:
+        super().contribute_to_class(cls, name, *args, **kwargs)
+        setattr(cls, self.attname, _SecretAttribute(self.attname))
 
     def from_db_value(self, value: str | None, expression: Any, connection: Any) -> Secret | None:
         if value is None:
@@ -137,10 +158,10 @@ class EncryptedSecretField(models.TextField):
         return self.get_prep_value(value) or ""
 
     def formfield(self, **kwargs: Any) -> Any:
-        from .forms import WriteOnlySecretField
+        from .forms import WriteOnlySecretField, WriteOnlySecretWidget
 
-        defaults = {"form_class": WriteOnlySecretField, "required": not self.blank}
+        # Any ModelForm gets a widget that never renders the stored value.
+        defaults = {"form_class": WriteOnlySecretField, "widget": WriteOnlySecretWidget, "required": not self.blank}
         defaults.update(kwargs)
         defaults.pop("max_length", None)
-        defaults.pop("widget", None)
         return super().formfield(**defaults)

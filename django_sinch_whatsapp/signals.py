@@ -21,5 +21,9 @@ status_received = Signal()
 #: kwargs: ``message`` (InboundMessage), ``event`` (InboundNotification), ``message_type`` (str).
 inbound_message_received = Signal()
 
+#: Sinch sent an ``error`` notification (whatsapp-callback.md, "Error notification").
+#: kwargs: ``message`` (InboundMessage, type "error"), ``event`` (InboundNotification), ``details`` (str).
+error_notification_received = Signal()
+
 #: Processing a stored callback raised. kwargs: ``callback_event`` (CallbackEvent), ``exception``.
 callback_processing_failed = Signal()

@@ -15,3 +15,20 @@ from .dispatch import deliver_batch
 def deliver_batch_task(batch_id: str) -> int:
     """Send one recorded batch. Not retried by Celery: a send may have reached Sinch."""
     return deliver_batch(batch_id).sent
+
+
+@shared_task(name="django_sinch_whatsapp.reconcile", ignore_result=True)
+def reconcile_task(older_than_seconds: float = 900, limit: int = 500) -> int:
+    """Periodic settlement (e.g. every 10 minutes with celery beat)."""
+    from datetime import timedelta
+
+    from .services.reconciliation import reconcile
+
+    return reconcile(older_than=timedelta(seconds=older_than_seconds), limit=limit).changed
+
+
+@shared_task(name="django_sinch_whatsapp.inbound_followups", ignore_result=True)
+def inbound_followups_task(inbound_message_pk: int, mark_read: bool, download_media: bool) -> None:
+    from .callbacks.followups import run_followups
+
+    run_followups(inbound_message_pk, mark_read=mark_read, download_media=download_media)

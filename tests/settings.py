@@ -1,6 +1,7 @@
 """Settings for the test suite. ``DATABASE_URL`` picks the database (SQLite by default)."""
 
 import os
+import tempfile
 
 import environ
 
@@ -14,7 +15,9 @@ TIME_ZONE = "UTC"
 
 DATABASES = {
     "default": environ.Env.db_url_config(
-        os.environ.get("DATABASE_URL", "sqlite:///" + os.path.join(BASE_DIR, ".db.sqlite3"))
+        os.environ.get(
+            "DATABASE_URL", "sqlite:///" + os.path.join(tempfile.gettempdir(), "sinch-whatsapp-tests.sqlite3")
+        )
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -24,7 +27,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not :memory:, so the live server's threads and a Celery worker
     # process each open their own connection to the same test database.
-    DATABASES["default"]["TEST"] = {"NAME": os.path.join(BASE_DIR, ".test-db.sqlite3")}
+    # One file per test run (pid), so parallel runs never share it.
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.environ.get("SINCH_TEST_SQLITE")
+        or os.path.join(tempfile.gettempdir(), f"sinch-whatsapp-test-{os.getpid()}.sqlite3")
+    }
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -82,7 +89,9 @@ SINCH_WHATSAPP = {
 }
 
 CELERY_BROKER_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
-CELERY_RESULT_BACKEND = CELERY_BROKER_URL
+CELERY_TASK_IGNORE_RESULT = True
+# One queue per test run, so parallel runs and stale messages never meet.
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("SINCH_TEST_CELERY_QUEUE", f"sinch-whatsapp-tests-{os.getpid()}")
 
 LOGGING = {
     "version": 1,

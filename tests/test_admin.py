@@ -47,7 +47,7 @@ def stored_columns(bot: Bot) -> tuple[str, str, str]:
     table = connection.ops.quote_name(Bot._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT bearer_token, callback_key, previous_callback_key FROM {table} WHERE id = %s",  # noqa: S608
+            f"SELECT bearer_token, callback_key, previous_callback_key FROM {table} WHERE id = %s",
             [bot.pk],
         )
         return cursor.fetchone()
@@ -478,6 +478,12 @@ def test_outbound_list_filters(admin_client, bots, query, expected):
     assert len(response.context["cl"].result_list) == expected
 
 
+def test_outbound_list_finds_a_message_by_its_id(admin_client, errored_message, bots):
+    populate(bots, 3)
+    response = admin_client.get(changelist("outboundmessage") + f"?q={errored_message.pk}")
+    assert [m.pk for m in response.context["cl"].result_list] == [errored_message.pk]
+
+
 def test_status_history_is_shown_in_arrival_order(admin_client, bot):
     message = OutboundMessage.objects.create(
         bot=bot,
@@ -621,9 +627,7 @@ def test_changelist_query_count_does_not_grow_with_rows(admin_client, make_bot, 
     def new_bots(first: int, count: int) -> list[Bot]:
         # A tenant per bot, so a bot list that did not join tenants would query each one.
         return [
-            make_bot(
-                tenant=Organization.objects.create(name=f"Tenant {i}"), name=f"Bot {i}", sinch_bot_id=f"bot-{i}"
-            )
+            make_bot(tenant=Organization.objects.create(name=f"Tenant {i}"), name=f"Bot {i}", sinch_bot_id=f"bot-{i}")
             for i in range(first, first + count)
         ]
 

@@ -15,7 +15,9 @@ from django_sinch_whatsapp.models import Bot, CallbackEvent, MessageState, Outbo
 from .conftest import CALLBACK_KEY, TOKEN
 from .webhook_helpers import status_payload
 
-pytestmark = pytest.mark.browser
+# The test database first: a live server started before it sees SQLite's ":memory:" name
+# and shares this thread's connection with its request threads (which can crash SQLite).
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("django_db_setup")]
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -35,7 +37,7 @@ PASSWORD = "pw-operator-1"
 def stored_ciphertexts(bot: Bot) -> tuple[str, str]:
     table = connection.ops.quote_name(Bot._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT bearer_token, callback_key FROM {table} WHERE id = %s", [bot.pk])  # noqa: S608
+        cursor.execute(f"SELECT bearer_token, callback_key FROM {table} WHERE id = %s", [bot.pk])
         return tuple(cursor.fetchone())
 
 

@@ -36,13 +36,25 @@ def test_bot_list_is_scoped_and_never_shows_secrets(api, bot, make_bot, other_or
 def test_other_tenants_bot_is_404(api, make_bot, other_organization):
     theirs = make_bot(tenant=other_organization, sinch_bot_id="theirs")
     assert api.get(f"/api/sinch-whatsapp/bots/{theirs.pk}/").status_code == 404
-    assert api.post(f"/api/sinch-whatsapp/bots/{theirs.pk}/send/", {"to": ["46732001122"], "text": "x"}, format="json").status_code == 404
+    assert (
+        api.post(
+            f"/api/sinch-whatsapp/bots/{theirs.pk}/send/", {"to": ["46732001122"], "text": "x"}, format="json"
+        ).status_code
+        == 404
+    )
 
 
 def test_create_bot_with_write_only_secrets(api, organization):
     response = api.post(
         "/api/sinch-whatsapp/bots/",
-        {"tenant": organization.pk, "name": "New", "sinch_bot_id": "new-bot", "region": "eu", "bearer_token": "tok-123", "callback_key": "key-456"},
+        {
+            "tenant": organization.pk,
+            "name": "New",
+            "sinch_bot_id": "new-bot",
+            "region": "eu",
+            "bearer_token": "tok-123",
+            "callback_key": "key-456",
+        },
         format="json",
     )
     assert response.status_code == 201, response.content
@@ -69,23 +81,33 @@ def test_update_without_token_keeps_it(api, bot):
 
 
 def test_invalid_message_is_400_naming_field_and_limit(api, bot):
-    response = api.post(f"/api/sinch-whatsapp/bots/{bot.pk}/send/", {"to": ["46732001122"], "text": "x" * 4097}, format="json")
+    response = api.post(
+        f"/api/sinch-whatsapp/bots/{bot.pk}/send/", {"to": ["46732001122"], "text": "x" * 4097}, format="json"
+    )
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["field"] == "message.text" and error["limit"] == 4096 and error["actual"] == 4097
     assert OutboundMessage.objects.count() == 0
 
 
-def test_messages_list_is_scoped_with_constant_queries(api, bot, make_bot, other_organization, django_assert_num_queries):
+def test_messages_list_is_scoped_with_constant_queries(
+    api, bot, make_bot, other_organization, django_assert_num_queries
+):
     theirs = make_bot(tenant=other_organization, sinch_bot_id="theirs")
 
     def add(count, owner, start=0):
         for i in range(start, start + count):
             message = OutboundMessage.objects.create(
-                bot=owner, recipient=f"4673200{i:04d}", message_type="text", payload={"type": "text", "text": "x"},
-                sinch_message_id=f"{owner.pk}-{i}", state=MessageState.DELIVERED,
+                bot=owner,
+                recipient=f"4673200{i:04d}",
+                message_type="text",
+                payload={"type": "text", "text": "x"},
+                sinch_message_id=f"{owner.pk}-{i}",
+                state=MessageState.DELIVERED,
             )
-            StatusEvent.objects.create(bot=owner, message=message, sinch_message_id=message.sinch_message_id, state="queued")
+            StatusEvent.objects.create(
+                bot=owner, message=message, sinch_message_id=message.sinch_message_id, state="queued"
+            )
 
     add(2, bot)
     add(3, theirs)

@@ -36,7 +36,10 @@ def test_test_settings_are_clean():
         ({"ENCRYPTION_KEYS": []}, ["sinch_whatsapp.E001"]),
         ({"ENCRYPTION_KEYS": ["not-a-key"]}, ["sinch_whatsapp.E002"]),
         ({"REGION_BASE_URLS": {"us": "https://us1.whatsapp.api.sinch.com"}}, ["sinch_whatsapp.E003"]),
-        ({"REGION_BASE_URLS": {"us": "not a url", "eu": "https://eu1.whatsapp.api.sinch.com"}}, ["sinch_whatsapp.E003"]),
+        (
+            {"REGION_BASE_URLS": {"us": "not a url", "eu": "https://eu1.whatsapp.api.sinch.com"}},
+            ["sinch_whatsapp.E003"],
+        ),
         (
             {"REGION_BASE_URLS": {"us": "https://a.test", "eu": "https://b.test", "ap": "https://c.test"}},
             ["sinch_whatsapp.E004"],

@@ -19,9 +19,7 @@ pytestmark = pytest.mark.django_db
 
 def _raw_columns(bot_pk):
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT bearer_token, callback_key FROM sinch_whatsapp_bot WHERE id = %s", [bot_pk]
-        )
+        cursor.execute("SELECT bearer_token, callback_key FROM sinch_whatsapp_bot WHERE id = %s", [bot_pk])
         return cursor.fetchone()
 
 
@@ -80,3 +78,12 @@ def test_empty_secret_is_falsy_and_stored_empty(make_bot):
     assert not fresh.callback_key
     assert _raw_columns(bot.pk)[1] == ""
     assert Secret(plaintext="x") == Secret(plaintext="x")
+
+
+def test_assigned_plaintext_becomes_a_secret_at_once(organization):
+    bot = Bot(tenant=organization, name="x", sinch_bot_id="x", bearer_token="plain-token")
+    assert isinstance(bot.bearer_token, Secret)
+    assert str(bot.bearer_token) == "********" and bot.bearer_token.reveal() == "plain-token"
+    bot.save()
+    assert bot.bearer_token.reveal() == "plain-token"
+    assert "plain-token" not in repr(vars(bot))

@@ -80,7 +80,9 @@ def test_unknown_algorithm_is_403(client, bot):
 def test_body_tampered_after_signing_is_403(client, bot):
     body = json.dumps(status_payload("x", "read")).encode()
     headers = signed_headers(body)
-    response = client.post(bot.callback_path, data=body.replace(b"read", b"sent"), content_type="application/json", **headers)
+    response = client.post(
+        bot.callback_path, data=body.replace(b"read", b"sent"), content_type="application/json", **headers
+    )
     assert response.status_code == 403
 
 
@@ -152,7 +154,9 @@ def test_same_callback_twice_changes_nothing_the_second_time(client, bot, sent_m
     payload = inbound_text_payload("in-dup")
     payload["statuses"] = status_payload(sent_message.sinch_message_id, "delivered")["statuses"]
     changes = []
-    signals.message_status_changed.connect(lambda **kw: changes.append(kw["message"].state), weak=False, dispatch_uid="t")
+    signals.message_status_changed.connect(
+        lambda **kw: changes.append(kw["message"].state), weak=False, dispatch_uid="t"
+    )
     try:
         assert post_callback(client, bot, payload).status_code == 200
         assert post_callback(client, bot, payload).status_code == 200  # a fresh nonce: not a replay
@@ -190,7 +194,11 @@ def test_status_for_unknown_message_is_kept_and_attached_later(client, bot):
     from django_sinch_whatsapp.callbacks.processing import attach_orphan_statuses
 
     message = OutboundMessage.objects.create(
-        bot=bot, recipient="46732001122", message_type="text", payload={}, sinch_message_id="later-id",
+        bot=bot,
+        recipient="46732001122",
+        message_type="text",
+        payload={},
+        sinch_message_id="later-id",
         state=MessageState.QUEUED,
     )
     assert attach_orphan_statuses(bot, ["later-id"]) == 1
@@ -225,3 +233,48 @@ def test_processing_error_is_recorded_answered_500_and_row_kept(client, bot, sen
 def test_inactive_bot_webhook_is_404(client, make_bot):
     bot = make_bot(is_active=False)
     assert post_callback(client, bot, status_payload("m", "sent")).status_code == 404
+
+
+def test_reprocess_command_settles_failed_callbacks(client, bot, sent_message):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    signals.status_received.connect(lambda **kw: 1 / 0, dispatch_uid="boom2", weak=False)
+    try:
+        assert post_callback(client, bot, status_payload(sent_message.sinch_message_id, "read")).status_code == 500
+    finally:
+        signals.status_received.disconnect(dispatch_uid="boom2")
+    out = StringIO()
+    call_command("sinch_whatsapp_reprocess_callbacks", stdout=out)
+    assert "1 processed" in out.getvalue()
+    sent_message.refresh_from_db()
+    assert sent_message.state == "read"
+    call_command("sinch_whatsapp_reprocess_callbacks", "--all", stdout=out)  # idempotent
+    assert StatusEvent.objects.count() == 1
+
+
+def test_error_notification_fires_its_own_signal_and_does_not_open_the_window(client, bot):
+    import pathlib
+
+    payload = json.loads((pathlib.Path(__file__).parent / "fixtures/callbacks/error_notification.json").read_text())
+    seen = []
+    signals.error_notification_received.connect(lambda **kw: seen.append(kw["details"]), dispatch_uid="err", weak=False)
+    try:
+        assert post_callback(client, bot, payload).status_code == 200
+    finally:
+        signals.error_notification_received.disconnect(dispatch_uid="err")
+    assert seen and "quick reply" in seen[0]
+    assert InboundMessage.objects.get().message_type == "error"
+    assert Contact.objects.get().last_inbound_at is None
+
+
+def test_report_for_an_unknown_outcome_settles_the_row(client, bot):
+    row = OutboundMessage.objects.create(
+        bot=bot, recipient="46732001122", message_type="text", payload={}, state=MessageState.UNKNOWN
+    )
+    assert (
+        post_callback(client, bot, status_payload("new-id", "delivered", recipient="+46732001122")).status_code == 200
+    )
+    row.refresh_from_db()
+    assert (row.sinch_message_id, row.state) == ("new-id", "delivered")

@@ -27,7 +27,14 @@ def post_callback(client, bot, payload: Any = None, *, body: bytes | None = None
     return client.post(bot.callback_path, data=body, content_type="application/json", **headers)
 
 
-def status_payload(message_id: str, state: str, *, recipient: str = "+46732001122", status: str = "success", ts: str = "2020-05-02T18:40:42Z"):
+def status_payload(
+    message_id: str,
+    state: str,
+    *,
+    recipient: str = "+46732001122",
+    status: str = "success",
+    ts: str = "2020-05-02T18:40:42Z",
+):
     return {
         "type": "whatsapp",
         "statuses": [

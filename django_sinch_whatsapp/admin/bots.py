@@ -91,11 +91,15 @@ class BotForm(SecretFieldsFormMixin, forms.ModelForm):
             for name in ("keep_current_key_as_previous", "remove_callback_key", "remove_previous_callback_key"):
                 self.fields.pop(name, None)
 
+    def _typed(self, name: str) -> bool:
+        """Whether a secret input was filled in (the mixin has put the stored secret into an empty one)."""
+        return bool(str(self.data.get(self.add_prefix(name)) or "").strip())
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         stored_key = self.instance.callback_key if self.instance.pk else None
-        typed_key = bool(self.data.get(self.add_prefix("callback_key")))
-        typed_previous = bool(self.data.get(self.add_prefix("previous_callback_key")))
+        typed_key = self._typed("callback_key")
+        typed_previous = self._typed("previous_callback_key")
         if cleaned.get("remove_callback_key"):
             if typed_key or cleaned.get("keep_current_key_as_previous"):
                 self.add_error("remove_callback_key", _("Either remove the signing key or replace it, not both."))
@@ -103,9 +107,7 @@ class BotForm(SecretFieldsFormMixin, forms.ModelForm):
                 cleaned["callback_key"] = ""
         if cleaned.get("remove_previous_callback_key"):
             if typed_previous or cleaned.get("keep_current_key_as_previous"):
-                self.add_error(
-                    "remove_previous_callback_key", _("Either remove the previous key or set it, not both.")
-                )
+                self.add_error("remove_previous_callback_key", _("Either remove the previous key or set it, not both."))
             else:
                 cleaned["previous_callback_key"] = ""
         if cleaned.get("keep_current_key_as_previous"):

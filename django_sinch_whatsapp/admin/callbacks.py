@@ -14,17 +14,17 @@ from django.utils.translation import gettext_lazy as _
 
 from ..callbacks.processing import process_callback_event
 from ..models import CallbackEvent, ProcessingState
-from .common import ReadOnlyAdminMixin, json_block, truncate, user_may_change
+from .common import BotColumnMixin, ReadOnlyAdminMixin, json_block, truncate, user_may_change
 
 #: How many resulting rows the change page links to.
 EFFECTS_SHOWN = 20
 
 
 @admin.register(CallbackEvent)
-class CallbackEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class CallbackEventAdmin(BotColumnMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "received_at",
-        "bot",
+        "bot_name",
         "signature_verdict",
         "verified_with",
         "processing_state",

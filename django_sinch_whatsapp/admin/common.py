@@ -5,12 +5,22 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.contrib import admin
 from django.contrib.auth import get_permission_codename
 from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
 
 from ..exceptions import SinchAPIError
+
+
+class BotColumnMixin:
+    """A short bot column for lists (the bot's ``str`` names its region host too)."""
+
+    @admin.display(description=_("bot"), ordering="bot__name")
+    def bot_name(self, obj: Any) -> str:
+        return obj.bot.name
 
 
 class ReadOnlyAdminMixin:

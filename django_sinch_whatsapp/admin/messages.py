@@ -14,7 +14,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from ..models import CUSTOMER_CARE_WINDOW, Contact, InboundMessage, OutboundMessage, StatusEvent
-from .common import ReadOnlyAdminMixin, error_block, json_block, truncate
+from .common import BotColumnMixin, ReadOnlyAdminMixin, error_block, json_block, truncate
 
 
 class WindowFilter(admin.SimpleListFilter):
@@ -43,8 +43,8 @@ def _changelist_link(model: type, text: str, **filters: Any) -> SafeString:
 
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
-    list_display = ["number", "profile_name", "bot", "opt_in_state", "capability", "last_inbound_at", "window"]
+class ContactAdmin(BotColumnMixin, admin.ModelAdmin):
+    list_display = ["number", "profile_name", "bot_name", "opt_in_state", "capability", "last_inbound_at", "window"]
     list_filter = [WindowFilter, "opt_in_state", "capability", "bot"]
     search_fields = ["number", "profile_name"]
     list_select_related = ["bot"]
@@ -103,14 +103,14 @@ class StatusEventInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(OutboundMessage)
-class OutboundMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class OutboundMessageAdmin(BotColumnMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "created_at",
-        "bot",
+        "bot_name",
         "recipient",
         "message_type",
         "state",
-        "error_status_code",
+        "error_status",
         "error_summary",
     ]
     list_filter = ["state", "message_type", "bot"]
@@ -146,11 +146,24 @@ class OutboundMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             (None, {"fields": ["id", "bot", "contact", "recipient", "message_type", "batch_id", "sinch_message_id"]}),
             (
                 _("State"),
-                {"fields": ["state", "sinch_status", "state_details", "state_changed_at", "created_at", "dispatched_at"]},
+                {
+                    "fields": [
+                        "state",
+                        "sinch_status",
+                        "state_details",
+                        "state_changed_at",
+                        "created_at",
+                        "dispatched_at",
+                    ]
+                },
             ),
             (_("Sent to Sinch"), {"fields": ["payload_json", "callback_url"]}),
         ]
         return fieldsets
+
+    @admin.display(description=_("HTTP"), ordering="error_status_code")
+    def error_status(self, obj: OutboundMessage) -> str:
+        return str(obj.error_status_code) if obj.error_status_code else ""
 
     @admin.display(description=_("error"), ordering="error_message")
     def error_summary(self, obj: OutboundMessage) -> str:
@@ -170,8 +183,8 @@ class OutboundMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(InboundMessage)
-class InboundMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["received_at", "bot", "sender", "message_type", "preview", "read_at"]
+class InboundMessageAdmin(BotColumnMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["received_at", "bot_name", "sender", "message_type", "preview", "read_at"]
     list_filter = ["message_type", "bot"]
     search_fields = ["from_e164", "from_number", "text", "sinch_message_id"]
     list_select_related = ["bot", "contact"]

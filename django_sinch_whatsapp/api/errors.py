@@ -55,7 +55,15 @@ def sinch_error_response(err: SinchAPIError, extra: dict[str, Any] | None = None
 
 def validation_error_response(err: MessageValidationError) -> Response:
     return Response(
-        {"error": {"code": "invalid_message", "field": err.field, "message": str(err), "limit": err.limit, "actual": err.actual}},
+        {
+            "error": {
+                "code": "invalid_message",
+                "field": err.field,
+                "message": str(err),
+                "limit": err.limit,
+                "actual": err.actual,
+            }
+        },
         status=status.HTTP_400_BAD_REQUEST,
     )
 

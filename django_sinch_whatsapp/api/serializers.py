@@ -101,7 +101,7 @@ class SendSerializer(serializers.Serializer):
     preview_url = serializers.BooleanField(required=False, default=False)
     message = serializers.DictField(required=False)
     callback_url = serializers.URLField(required=False)
-    allow_outside_window = serializers.BooleanField(required=False, default=True)
+    allow_outside_window = serializers.BooleanField(required=False, default=False)
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, dict) and isinstance(data.get("to"), str):

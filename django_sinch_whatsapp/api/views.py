@@ -104,7 +104,9 @@ class MessageCursorPagination(CursorPagination):
     ordering = ("-created_at", "id")
 
 
-class OutboundMessageViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class OutboundMessageViewSet(
+    TenantScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Messages of your tenants' bots, newest first; ``?state=`` and ``?bot=`` filter."""
 
     serializer_class = OutboundMessageSerializer

@@ -18,16 +18,18 @@ from django.utils import timezone
 
 from .. import signals
 from ..models import (
-    STATE_RANK,
     LOCKED_STATES,
+    STATE_RANK,
     CallbackEvent,
     Contact,
     InboundMessage,
+    MessageState,
     OutboundMessage,
     ProcessingState,
     StatusEvent,
 )
 from .events import CallbackParseError, InboundNotification, StatusUpdate
+from .followups import schedule_after_inbound
 from .parsing import parse_callback
 
 if TYPE_CHECKING:
@@ -79,9 +81,9 @@ def _finish(event: CallbackEvent, state: str, error: str) -> None:
 
 def apply_status(bot: Bot, update: StatusUpdate, *, callback: CallbackEvent | None = None) -> OutboundMessage | None:
     """Store one delivery report and move its message forward. Returns the message, if known."""
-    message = (
-        OutboundMessage.objects.select_for_update().filter(bot=bot, sinch_message_id=update.message_id).first()
-    )
+    message = OutboundMessage.objects.select_for_update().filter(bot=bot, sinch_message_id=update.message_id).first()
+    if message is None:
+        message = _adopt_unknown(bot, update)
     status_event, created = _store_status_event(bot, update, message, callback)
     if message is not None:
         if not created and status_event.message_id is None:
@@ -89,6 +91,29 @@ def apply_status(bot: Bot, update: StatusUpdate, *, callback: CallbackEvent | No
         _advance(message, update.state, update)
     signals.status_received.send(sender=StatusEvent, status_event=status_event, event=update, message=message)
     return message
+
+
+def _adopt_unknown(bot: Bot, update: StatusUpdate) -> OutboundMessage | None:
+    """A report for an id we never learnt: the answer to a send whose outcome was unknown.
+
+    A read timeout leaves rows ``unknown`` without Sinch ids; the first report
+    for the same recipient settles the oldest such row.
+    """
+    wire = (update.recipient_e164 or update.recipient).lstrip("+")
+    if not wire:
+        return None
+    candidate = (
+        OutboundMessage.objects.select_for_update()
+        .filter(bot=bot, recipient=wire, state=MessageState.UNKNOWN, sinch_message_id__isnull=True)
+        .order_by("dispatched_at", "created_at")
+        .first()
+    )
+    if candidate is None:
+        return None
+    candidate.sinch_message_id = update.message_id
+    candidate.save(update_fields=["sinch_message_id", "updated_at"])
+    logger.info("Message %s (outcome was unknown) settled by a report for %s", candidate.pk, update.message_id)
+    return candidate
 
 
 def _store_status_event(
@@ -128,9 +153,7 @@ def _advance(message: OutboundMessage, new_state: str, update: StatusUpdate | No
             message.state_details = update.details
             fields.append("state_details")
     message.save(update_fields=fields)
-    signals.message_status_changed.send(
-        sender=OutboundMessage, message=message, event=update, previous_state=current
-    )
+    signals.message_status_changed.send(sender=OutboundMessage, message=message, event=update, previous_state=current)
     return True
 
 
@@ -227,10 +250,16 @@ def record_inbound(
         Contact.objects.filter(pk=contact.pk).filter(
             Q(last_inbound_at__isnull=True) | Q(last_inbound_at__lt=sent_at)
         ).update(last_inbound_at=sent_at, updated_at=received)
-    if created:
+    if created and notification.is_error:
+        signals.error_notification_received.send(
+            sender=InboundMessage, message=message, event=notification, details=notification.text
+        )
+    elif created:
         signals.inbound_message_received.send(
             sender=InboundMessage, message=message, event=notification, message_type=notification.message_type
         )
+    if created:
+        schedule_after_inbound(message)
     return message, created
 
 

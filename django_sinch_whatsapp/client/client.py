@@ -27,8 +27,11 @@ from ..exceptions import (
     SinchUnauthorized,
     SinchUnavailable,
 )
+from .groups import GroupsMixin
+from .provisioning import ProvisioningMixin
 from .retry import RetryPolicy, parse_retry_after
 from .session import build_session
+from .stickerpacks import StickerpackMixin
 
 logger = logging.getLogger("django_sinch_whatsapp.client")
 
@@ -54,12 +57,18 @@ class CapabilityResult:
     capable: bool
 
 
-class SinchWhatsAppClient:
+class SinchWhatsAppClient(ProvisioningMixin, StickerpackMixin, GroupsMixin):
     """A bot's view of the Sinch WhatsApp API.
 
     ``base_url`` is the region host (``https://eu1.whatsapp.api.sinch.com``)
     or a sandbox URL. The token is kept private and never appears in reprs,
     logs or errors.
+
+    Messages, mark-as-read, opt-in/out and capability are defined here; media
+    providers, blacklist and the callback store come from
+    :class:`.provisioning.ProvisioningMixin`, stickerpacks from
+    :class:`.stickerpacks.StickerpackMixin`, and the deprecated groups from
+    :class:`.groups.GroupsMixin`. Typed answers are in :mod:`.results`.
     """
 
     def __init__(

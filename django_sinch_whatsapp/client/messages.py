@@ -31,6 +31,7 @@ Message = dict[str, Any]
 class ValidatedMessage(dict):  # type: ignore[type-arg]
     """A message object that has passed :func:`validate_message`; not checked again."""
 
+
 # whatsapp-message.md, "Message object types", in the page's order.
 MESSAGE_TYPES: tuple[str, ...] = (
     "template",

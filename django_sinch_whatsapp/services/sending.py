@@ -21,6 +21,8 @@ from ..exceptions import MessageValidationError, OutsideCustomerCareWindow, Sinc
 from ..models import Bot, Contact, MessageType, OutboundMessage
 from ..phone import InvalidPhoneNumber, Recipient, recipient
 
+WINDOW_CLOSED_REASON = "the 24-hour customer care window is closed (no message from this contact in 24 hours)"
+
 
 @dataclass
 class RejectedRecipient:
@@ -69,7 +71,7 @@ def send_message(
     message: dict[str, Any],
     *,
     callback_url: str | None = None,
-    allow_outside_window: bool = True,
+    allow_outside_window: bool = False,
 ) -> SendOutcome:
     """Validate, record and dispatch one message object to any number of recipients.
 
@@ -77,6 +79,9 @@ def send_message(
     ``group:`` ids pass through); invalid ones are listed in
     ``outcome.rejected`` while the valid ones are still sent, in
     ``ceil(N / 20)`` requests (whatsapp-message.md: 1 to 20 per request).
+    A non-template message to a contact whose 24-hour window is closed is
+    refused for that contact (``OutsideCustomerCareWindow`` when it leaves
+    nobody), unless ``allow_outside_window``.
     """
     if not bot.is_active:
         raise MessageValidationError("bot", "is inactive; activate it to send")
@@ -91,12 +96,17 @@ def send_message(
     with transaction.atomic():
         contacts = _contacts_for(bot, [r for r in recipients if not r.is_group])
         if not allow_outside_window and message_type != MessageType.TEMPLATE:
-            closed = [r.e164 for r in recipients if not r.is_group and not contacts[r.e164].window_open]
+            # whatsapp-message.md, message flow: outside the 24-hour customer care
+            # window only templates may be sent; refuse before any request.
+            closed = [r for r in recipients if not r.is_group and not contacts[r.e164].window_open]
             if closed:
-                raise OutsideCustomerCareWindow(
-                    f"{', '.join(closed)}: the 24-hour customer care window is closed; "
-                    "only template messages can be sent (whatsapp-message.md, message flow)."
-                )
+                recipients = [r for r in recipients if r not in closed]
+                outcome.rejected.extend(RejectedRecipient(raw=r.raw, reason=WINDOW_CLOSED_REASON) for r in closed)
+                if not recipients:
+                    raise OutsideCustomerCareWindow(
+                        f"{', '.join(r.e164 for r in closed)}: {WINDOW_CLOSED_REASON}. "
+                        "Send a template, or pass allow_outside_window=True to override."
+                    )
         rows = []
         batch_ids = []
         for start in range(0, len(recipients), MAX_NUMBERS_PER_REQUEST):

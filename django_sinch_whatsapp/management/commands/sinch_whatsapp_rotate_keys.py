@@ -14,7 +14,9 @@ SECRET_FIELDS = ("bearer_token", "callback_key", "previous_callback_key")
 
 
 class Command(BaseCommand):
-    help = "Re-encrypt bot secrets with the first SINCH_WHATSAPP['ENCRYPTION_KEYS'] key (after putting a new key first)."
+    help = (
+        "Re-encrypt bot secrets with the first SINCH_WHATSAPP['ENCRYPTION_KEYS'] key (after putting a new key first)."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         count = 0

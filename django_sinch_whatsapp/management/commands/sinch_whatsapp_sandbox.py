@@ -39,7 +39,9 @@ class Command(BaseCommand):
                 callback_key=bot.callback_key.reveal() if bot.callback_key else None,
             )
             registered += 1
-        self.stdout.write(f"Sandbox on {server.base_url} (US: {server.region_url('us')}, EU: {server.region_url('eu')}); {registered} bot(s) registered.")
+        self.stdout.write(
+            f"Sandbox on {server.base_url} (US: {server.region_url('us')}, EU: {server.region_url('eu')}); {registered} bot(s) registered."
+        )
         try:
             while True:
                 time.sleep(3600)

@@ -10,18 +10,22 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
+import threading
+import time
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from organizations.models import Organization
 
 from django_sinch_whatsapp.models import Bot
 from django_sinch_whatsapp.sandbox import SandboxServer
-from organizations.models import Organization
 
 DEMO_BOT_ID = "demo-bot"
+DEMO_CUSTOMER = "46732001122"
 
 
 class Command(BaseCommand):
@@ -57,16 +61,34 @@ class Command(BaseCommand):
             + f"  Sandbox:  {sandbox.base_url}   (stands in for Sinch; bot '{DEMO_BOT_ID}' in region us)\n"
             + "  Send a text:\n"
             + f"    curl -u {options['username']}:{options['password']} -H 'Content-Type: application/json' \\\n"
-            + f"      -d '{{\"to\": [\"46732001122\"], \"text\": \"Hello from the demo\"}}' \\\n"
+            + '      -d \'{"to": ["46732001122"], "text": "Hello from the demo"}\' \\\n'
             + f"      {site}/api/sinch-whatsapp/bots/{bot.pk}/send/\n"
             + f"    then: curl -u {options['username']}:{options['password']} {site}/api/sinch-whatsapp/messages/\n"
         )
+        # The demo customer writes first, which opens the 24-hour window for session texts.
+        threading.Thread(
+            target=self._greet_when_up, args=(sandbox, options["addrport"]), daemon=True, name="demo-greeting"
+        ).start()
         if options["no_server"]:
             return
         try:
             call_command("runserver", options["addrport"], use_reloader=False)
         finally:
             sandbox.stop()
+
+    def _greet_when_up(self, sandbox: SandboxServer, addrport: str) -> None:
+        host, _, port = addrport.rpartition(":")
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection((host or "127.0.0.1", int(port)), timeout=1).close()
+            except OSError:
+                time.sleep(0.2)
+                continue
+            sandbox.inject_inbound(
+                DEMO_BOT_ID, DEMO_CUSTOMER, text="Hi! Any news about my order?", contacts_name="Demo Customer"
+            )
+            return
 
     def _superuser(self, username: str, password: str) -> Any:
         User = get_user_model()

@@ -16,8 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .conf import app_settings
-from .fields import EncryptedSecretField
+from ..conf import app_settings
+from ..fields import EncryptedSecretField
 
 #: whatsapp-message.md: a customer care session lasts 24 hours after the last inbound message.
 CUSTOMER_CARE_WINDOW = timedelta(hours=24)
@@ -305,7 +305,7 @@ class OutboundMessage(models.Model):
     @property
     def error_hint(self) -> str:
         if self.error_status_code == 401:
-            from .exceptions import SinchUnauthorized
+            from ..exceptions import SinchUnauthorized
 
             return SinchUnauthorized.default_hint
         if self.state == MessageState.UNKNOWN:
@@ -379,6 +379,16 @@ class InboundMessage(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True, help_text=_("Sinch's timestamp."))
     received_at = models.DateTimeField(default=timezone.now, db_index=True)
     read_at = models.DateTimeField(null=True, blank=True, help_text=_("When we marked it read at Sinch."))
+    media_file = models.FileField(
+        max_length=300,
+        blank=True,
+        default="",
+        help_text=_("Downloaded copy of the media (Sinch's URL expires after 7 days)."),
+    )
+    media_size = models.PositiveBigIntegerField(null=True, blank=True)
+    media_error = models.CharField(
+        max_length=300, blank=True, default="", help_text=_("Why the media was not downloaded.")
+    )
     callback = models.ForeignKey(
         "CallbackEvent", on_delete=models.SET_NULL, null=True, blank=True, related_name="inbound_messages"
     )

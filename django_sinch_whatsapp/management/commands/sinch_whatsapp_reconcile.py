@@ -1,0 +1,27 @@
+"""Settle messages stuck short of a final state, from Sinch's callback store."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from ...services.reconciliation import reconcile
+
+
+class Command(BaseCommand):
+    help = "Poll Sinch's callback store for messages stuck in non-final states and apply what it holds."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--older-than", type=float, default=900, help="Seconds since the message was recorded.")
+        parser.add_argument("--limit", type=int, default=500)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        report = reconcile(older_than=timedelta(seconds=options["older_than"]), limit=options["limit"])
+        self.stdout.write(
+            f"Checked {report.checked}, changed {report.changed}, "
+            f"re-dispatched {report.redispatched_batches} batch(es), {len(report.errors)} error(s)."
+        )
+        for error in report.errors:
+            self.stderr.write(error)

@@ -1,0 +1,57 @@
+"""A missed webhook does not leave a message unresolved: the callback store settles it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from django_sinch_whatsapp import services
+from django_sinch_whatsapp.models import OutboundMessage
+
+from .conftest import wait_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def age(queryset, minutes=30):
+    queryset.update(created_at=timezone.now() - timedelta(minutes=minutes))
+
+
+def test_missed_webhooks_are_applied_from_the_callback_store(sandbox_bot, fresh_sandbox):
+    # The sandbox bot has no callback URL: every report is kept in the store only.
+    outcome = services.send_text(sandbox_bot, ["46732001122", "46732001123"], "Hi", allow_outside_window=True)
+    assert {m.state for m in outcome.messages} == {"queued"}
+    assert fresh_sandbox.wait_for_callbacks(timeout=5)
+    rows = OutboundMessage.objects.filter(bot=sandbox_bot)
+    out = StringIO()
+    call_command("sinch_whatsapp_reconcile", stdout=out)  # too recent: nothing checked
+    assert "Checked 0" in out.getvalue()
+    age(rows)
+    call_command("sinch_whatsapp_reconcile", stdout=out)
+    assert "Checked 2, changed 2" in out.getvalue()
+    assert set(rows.values_list("state", flat=True)) == {"read"}
+    assert rows.first().status_events.count() == 5
+    assert fresh_sandbox.count("GET", "/callbacks/status/" + rows.first().sinch_message_id) == 1
+    call_command("sinch_whatsapp_reconcile", stdout=out)  # settled: not asked again
+    assert fresh_sandbox.count("GET", "/callbacks/status/" + rows.first().sinch_message_id) == 1
+
+
+def test_rows_recorded_but_never_dispatched_are_sent(sandbox_bot, fresh_sandbox, monkeypatch):
+    from django_sinch_whatsapp import dispatch
+
+    monkeypatch.setattr(dispatch.transaction, "on_commit", lambda func: None)  # the process "died" after commit
+    outcome = services.send_text(sandbox_bot, ["46732001122"], "Hi", allow_outside_window=True)
+    monkeypatch.undo()
+    row = OutboundMessage.objects.get(pk=outcome.messages[0].pk)
+    assert row.state == "accepted" and row.dispatched_at is None
+    assert fresh_sandbox.count("POST", "/messages") == 0
+    age(OutboundMessage.objects.all())
+    out = StringIO()
+    call_command("sinch_whatsapp_reconcile", stdout=out)
+    assert "re-dispatched 1 batch(es)" in out.getvalue()
+    assert wait_for(lambda: OutboundMessage.objects.get(pk=row.pk).sinch_message_id)
+    assert fresh_sandbox.count("POST", "/messages") == 1

@@ -1,0 +1,175 @@
+"""Sending through the services against the sandbox: batching, normalization, transport failures."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from django_sinch_whatsapp import services
+from django_sinch_whatsapp.client import messages
+from django_sinch_whatsapp.exceptions import MessageValidationError
+from django_sinch_whatsapp.models import OutboundMessage
+
+from .conftest import TOKEN, wait_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def send_text(*args, **kwargs):
+    """These tests are not about the 24-hour window (tests/test_window.py is)."""
+    return services.send_text(*args, allow_outside_window=True, **kwargs)
+
+
+def send_message(*args, **kwargs):
+    return services.send_message(*args, allow_outside_window=True, **kwargs)
+
+
+def numbers(n, start=46732000000):
+    return [str(start + i) for i in range(n)]
+
+
+def message_posts(sandbox):
+    return [r for r in sandbox.requests_log if r["method"] == "POST" and r["path"].endswith("/messages")]
+
+
+def test_45_recipients_make_3_requests_and_45_rows_with_own_ids(sandbox_bot, fresh_sandbox):
+    outcome = send_text(sandbox_bot, numbers(45), "Hello all")
+    posts = message_posts(fresh_sandbox)
+    assert [len(p["body"]["to"]) for p in posts] == [20, 20, 5]
+    rows = OutboundMessage.objects.filter(bot=sandbox_bot)
+    assert rows.count() == 45 == len(outcome.messages)
+    ids = set(rows.values_list("sinch_message_id", flat=True))
+    assert len(ids) == 45 and None not in ids
+    assert set(rows.values_list("state", flat=True)) == {"queued"}
+    assert rows.values("batch_id").distinct().count() == 3
+
+
+def test_invalid_number_is_rejected_per_number_and_valid_ones_sent(sandbox_bot, fresh_sandbox):
+    outcome = send_text(sandbox_bot, ["46732001122", "not-a-number", "+1 650 555 1234", "12"], "Hi")
+    assert sorted(r.raw for r in outcome.rejected) == ["12", "not-a-number"]
+    assert all(r.reason for r in outcome.rejected)
+    assert sorted(m.recipient for m in outcome.messages) == ["16505551234", "46732001122"]
+    assert (
+        message_posts(fresh_sandbox)[0]["body"]["to"] == sorted(["46732001122", "16505551234"])
+        or len(message_posts(fresh_sandbox)[0]["body"]["to"]) == 2
+    )
+
+
+def test_duplicates_are_sent_once(sandbox_bot, fresh_sandbox):
+    outcome = send_text(sandbox_bot, ["46732001122", "+46732001122", "0046732001122"], "Hi")
+    assert len(outcome.messages) == 1
+    assert message_posts(fresh_sandbox)[0]["body"]["to"] == ["46732001122"]
+
+
+def test_group_ids_pass_through(sandbox_bot, fresh_sandbox):
+    outcome = send_text(sandbox_bot, ["group:46732001122-1590000000"], "Hi group")
+    assert outcome.messages[0].recipient == "group:46732001122-1590000000"
+    assert message_posts(fresh_sandbox)[0]["body"]["to"] == ["group:46732001122-1590000000"]
+
+
+def test_invalid_message_records_and_sends_nothing(sandbox_bot, fresh_sandbox):
+    with pytest.raises(MessageValidationError) as info:
+        send_message(sandbox_bot, ["46732001122"], {"type": "text", "text": "x" * 4097})
+    assert info.value.field == "message.text" and "4096" in str(info.value) and "4097" in str(info.value)
+    assert OutboundMessage.objects.count() == 0
+    assert message_posts(fresh_sandbox) == []
+
+
+def test_callback_is_the_bots_webhook_when_public_base_url_is_set(sandbox_bot, fresh_sandbox, settings):
+    settings.SINCH_WHATSAPP = {**settings.SINCH_WHATSAPP, "PUBLIC_BASE_URL": "https://api.example.com/"}
+    send_text(sandbox_bot, ["46732001122"], "Hi")
+    body = message_posts(fresh_sandbox)[0]["body"]
+    assert body["callback"] == f"https://api.example.com/sinch-whatsapp/callbacks/{sandbox_bot.webhook_id}/"
+
+
+def test_callback_given_by_the_caller_wins(sandbox_bot, fresh_sandbox, settings):
+    settings.SINCH_WHATSAPP = {**settings.SINCH_WHATSAPP, "PUBLIC_BASE_URL": "https://api.example.com"}
+    send_text(sandbox_bot, ["46732001122"], "Hi", callback_url="https://hooks.example.org/x")
+    assert message_posts(fresh_sandbox)[0]["body"]["callback"] == "https://hooks.example.org/x"
+
+
+def test_no_callback_field_without_public_base_url(sandbox_bot, fresh_sandbox):
+    send_text(sandbox_bot, ["46732001122"], "Hi")
+    assert "callback" not in message_posts(fresh_sandbox)[0]["body"]
+
+
+def test_read_timeout_on_send_is_not_resent_and_rows_are_unknown(sandbox_bot, fresh_sandbox, settings):
+    settings.SINCH_WHATSAPP = {**settings.SINCH_WHATSAPP, "READ_TIMEOUT": 0.3}
+    fresh_sandbox.faults.slow_next(1, 1.0, path_contains="/messages")
+    outcome = send_text(sandbox_bot, ["46732001122", "46732001123"], "Hi")
+    # The sandbox logs the slow request once it has answered it.
+    assert wait_for(lambda: fresh_sandbox.count("POST", "/messages") == 1, timeout=5)
+    assert [m.state for m in outcome.messages] == ["unknown", "unknown"]
+    assert all("ReadTimeout" in m.error_details and "not re-sent" in m.error_details for m in outcome.messages)
+    assert outcome.messages[0].error["hint"]
+
+
+def test_dropped_connection_on_send_is_not_resent(sandbox_bot, fresh_sandbox):
+    fresh_sandbox.faults.drop_next(1, path_contains="/messages")
+    outcome = send_text(sandbox_bot, ["46732001122"], "Hi")
+    assert outcome.messages[0].state == "unknown"
+    assert wait_for(lambda: fresh_sandbox.count("POST", "/messages") == 1, timeout=5)
+
+
+def test_503_on_send_is_retried_because_sinch_did_not_act(sandbox_bot, fresh_sandbox):
+    fresh_sandbox.faults.fail_next(1, status=503, path_contains="/messages")
+    outcome = send_text(sandbox_bot, ["46732001122"], "Hi")
+    assert fresh_sandbox.count("POST", "/messages") == 2
+    assert outcome.messages[0].state == "queued"
+
+
+def test_500_on_send_is_not_retried_and_recorded(sandbox_bot, fresh_sandbox):
+    fresh_sandbox.faults.fail_next(1, status=500, path_contains="/messages")
+    outcome = send_text(sandbox_bot, ["46732001122"], "Hi")
+    assert fresh_sandbox.count("POST", "/messages") == 1
+    row = outcome.messages[0]
+    assert row.state == "error" and row.error_status_code == 500
+    assert outcome.errors[0].status_code == 500
+
+
+def test_connection_refused_is_retried_then_recorded(make_bot, settings):
+    import socket
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()  # nothing listens there now
+    bot = make_bot(base_url_override=f"http://127.0.0.1:{port}/us1")
+    outcome = send_text(bot, ["46732001122"], "Hi")
+    row = outcome.messages[0]
+    assert row.state == "error" and row.error_status_code is None
+    assert "ConnectionError" in row.error_details
+
+
+def test_http_debug_log_redacts_the_token(sandbox_bot, fresh_sandbox, settings, caplog):
+    settings.SINCH_WHATSAPP = {**settings.SINCH_WHATSAPP, "LOG_HTTP": True}
+    with caplog.at_level(logging.DEBUG, logger="django_sinch_whatsapp"):
+        send_text(sandbox_bot, ["46732001122"], "Hi")
+    assert "Bearer ********" in caplog.text
+    assert TOKEN not in caplog.text
+
+
+def test_every_type_from_the_builders_is_accepted_by_the_sandbox(sandbox_bot, fresh_sandbox):
+    samples = [
+        messages.text("Hi", preview_url=True),
+        messages.template(
+            "welcome", language="en_US", body_params=["Ann"], buttons=[{"type": "quick_reply", "payload": "p"}]
+        ),
+        messages.image("https://example.com/a.jpg", caption="A"),
+        messages.video("https://example.com/a.mp4"),
+        messages.document("https://example.com/a.pdf", filename="a.pdf"),
+        messages.audio("https://example.com/a.mp3"),
+        messages.location(55.7047, 13.191, name="Sinch"),
+        messages.contacts(
+            [{"name": {"formatted_name": "John Smith"}, "phones": [{"phone": "+1 650 555 1234", "type": "WORK"}]}]
+        ),
+        messages.sticker(url="https://example.com/s.webp"),
+        messages.interactive_buttons("Pick", [{"id": "a", "title": "A"}, {"id": "b", "title": "B"}]),
+        messages.interactive_list("Pick", "Open", [{"title": "S", "rows": [{"id": "r1", "title": "Row"}]}]),
+    ]
+    for message in samples:
+        outcome = send_message(sandbox_bot, ["46732001122"], message)
+        assert outcome.messages[0].state == "queued", (message["type"], outcome.messages[0].error)
+        assert outcome.messages[0].message_type == message["type"]
+    assert fresh_sandbox.count("POST", "/messages") == len(samples)
