@@ -4,7 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from ..models import Bot, OutboundMessage, StatusEvent
+from ..models import Bot, Contact, InboundMessage, OutboundMessage, StatusEvent
 
 
 class BotSerializer(serializers.ModelSerializer):
@@ -112,3 +112,58 @@ class SendSerializer(serializers.Serializer):
         if ("text" in attrs) == ("message" in attrs):
             raise serializers.ValidationError("Give exactly one of 'text' and 'message'.")
         return attrs
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    window_ends_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    window_open = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Contact
+        fields = [
+            "id",
+            "bot",
+            "number",
+            "profile_name",
+            "opt_in_state",
+            "opt_in_changed_at",
+            "opt_in_source",
+            "capability",
+            "capability_checked_at",
+            "last_inbound_at",
+            "window_ends_at",
+            "window_open",
+        ]
+        read_only_fields = fields
+
+
+class NumbersSerializer(serializers.Serializer):
+    """Any number of numbers: sent to Sinch 20 per request."""
+
+    numbers = serializers.ListField(child=serializers.CharField(max_length=64), min_length=1, max_length=10_000)
+
+
+class InboundMessageSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = InboundMessage
+        fields = [
+            "id",
+            "bot",
+            "contact",
+            "sinch_message_id",
+            "from_number",
+            "from_e164",
+            "message_type",
+            "text",
+            "content",
+            "replying_to_message_id",
+            "forwarded",
+            "frequently_forwarded",
+            "referral",
+            "sent_at",
+            "received_at",
+            "read_at",
+            "media_file",
+            "media_error",
+        ]
+        read_only_fields = fields

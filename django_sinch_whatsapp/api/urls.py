@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework.routers import DefaultRouter
 
+from .contacts import ContactViewSet, InboundMessageViewSet
 from .views import BotViewSet, OutboundMessageViewSet
 
 app_name = "sinch_whatsapp_api"
@@ -11,5 +12,7 @@ app_name = "sinch_whatsapp_api"
 router = DefaultRouter()
 router.register("bots", BotViewSet, basename="bot")
 router.register("messages", OutboundMessageViewSet, basename="message")
+router.register("contacts", ContactViewSet, basename="contact")
+router.register("inbound", InboundMessageViewSet, basename="inbound")
 
 urlpatterns = router.urls

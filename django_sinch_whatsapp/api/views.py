@@ -16,8 +16,9 @@ from rest_framework.response import Response
 
 from .. import services
 from ..conf import app_settings
-from ..exceptions import MessageValidationError, OutsideCustomerCareWindow
+from ..exceptions import MessageValidationError, OutsideCustomerCareWindow, SinchAPIError
 from ..models import Bot, OutboundMessage, StatusEvent
+from .bot_actions import BotContactActions
 from .errors import sinch_error_response, validation_error_response, window_error_response
 from .serializers import BotSerializer, OutboundMessageSerializer, SendSerializer
 from .tenancy import tenant_ids_for_user
@@ -45,6 +46,16 @@ class TenantScopedMixin:
         context["tenant_ids"] = self.tenant_ids()
         return context
 
+    def handle_exception(self, exc: Exception) -> Response:
+        """Sinch's errors keep its ``message``/``details``; ours name the field and limit. Never a 500."""
+        if isinstance(exc, SinchAPIError):
+            return sinch_error_response(exc)
+        if isinstance(exc, MessageValidationError):
+            return validation_error_response(exc)
+        if isinstance(exc, OutsideCustomerCareWindow):
+            return window_error_response(exc)
+        return super().handle_exception(exc)  # type: ignore[misc]
+
 
 def _messages_with_history() -> QuerySet[OutboundMessage]:
     return OutboundMessage.objects.select_related("bot").prefetch_related(
@@ -52,7 +63,7 @@ def _messages_with_history() -> QuerySet[OutboundMessage]:
     )
 
 
-class BotViewSet(TenantScopedMixin, viewsets.ModelViewSet):
+class BotViewSet(BotContactActions, TenantScopedMixin, viewsets.ModelViewSet):
     serializer_class = BotSerializer
 
     def get_queryset(self) -> QuerySet[Bot]:
