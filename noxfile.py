@@ -69,6 +69,7 @@ def lint(session: nox.Session) -> None:
     paths = [path for path in LINTED if os.path.exists(path)]
     session.run("ruff", "check", *paths)
     session.run("ruff", "format", "--check", *paths)
+    session.run("mypy", "django_sinch_whatsapp", env={"PYTHONPATH": "."})
     session.run(
         "django-admin",
         "makemigrations",

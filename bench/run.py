@@ -61,7 +61,11 @@ def main() -> None:
     sandbox = SandboxServer(port=0, step_delay=3600).start()  # reports never come during the run
     organization = Organization.objects.create(name="Bench")
     bot = Bot.objects.create(
-        tenant=organization, name="Bench", sinch_bot_id="bench", bearer_token="t", callback_key="k",
+        tenant=organization,
+        name="Bench",
+        sinch_bot_id="bench",
+        bearer_token="t",
+        callback_key="k",
         base_url_override=sandbox.region_url("us"),
     )
     sandbox.register_bot("bench", "t", region="us")
@@ -78,13 +82,17 @@ def main() -> None:
     print(f"service send: {service * 1e3:.2f} ms vs client {ours * 1e3:.2f} ms -> ratio {service / ours:.2f}")
 
     http = Client()
-    payload = json.dumps({"type": "whatsapp", "statuses": [{"message_id": "x", "state": "sent", "status": "success"}]}).encode()
+    payload = json.dumps(
+        {"type": "whatsapp", "statuses": [{"message_id": "x", "state": "sent", "status": "success"}]}
+    ).encode()
     counter = iter(range(10**9))
 
     def post_signed():
         nonce = f"n{next(counter)}"
         http.post(
-            bot.callback_path, data=payload, content_type="application/json",
+            bot.callback_path,
+            data=payload,
+            content_type="application/json",
             HTTP_SINCH_WHATSAPP_CALLBACK_SIGNATURE=sign("k", payload, nonce),
             HTTP_SINCH_WHATSAPP_CALLBACK_SIGNATURE_ALGORITHM="HMAC_SHA_256",
             HTTP_SINCH_WHATSAPP_CALLBACK_SIGNATURE_NONCE=nonce,
@@ -95,7 +103,9 @@ def main() -> None:
     with override_settings(ROOT_URLCONF="bench.urls_floor"):
         webhook_floor = timed(lambda: http.post("/floor/", data=payload, content_type="application/json"), ROUNDS)
     webhook = timed(post_signed, ROUNDS)
-    print(f"webhook:      {webhook * 1e3:.2f} ms vs minimal JSON view {webhook_floor * 1e3:.2f} ms -> ratio {webhook / webhook_floor:.2f}")
+    print(
+        f"webhook:      {webhook * 1e3:.2f} ms vs minimal JSON view {webhook_floor * 1e3:.2f} ms -> ratio {webhook / webhook_floor:.2f}"
+    )
 
     def peak(recipients: int) -> int:
         numbers = [str(46700000000 + i) for i in range(recipients)]

@@ -6,7 +6,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.apps import apps
-from django.core.checks import Error, Tags, Warning, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
 from .conf import DEFAULTS, app_settings
 
@@ -117,7 +117,7 @@ def check_dispatch_backend(app_configs: Any = None, **kwargs: Any) -> list[Any]:
 
 @register(Tags.security, "sinch_whatsapp")
 def check_callback_security(app_configs: Any = None, **kwargs: Any) -> list[Any]:
-    messages = []
+    messages: list[CheckMessage] = []
     if not app_settings.REQUIRE_SIGNED_CALLBACKS:
         messages.append(
             Warning(
@@ -173,7 +173,7 @@ def check_bots(app_configs: Any = None, databases: Any = None, **kwargs: Any) ->
 
     from .models import Bot
 
-    messages = []
+    messages: list[CheckMessage] = []
     try:
         bots = list(Bot.objects.filter(is_active=True).only("pk", "name", "region", "callback_key"))
     except DatabaseError:

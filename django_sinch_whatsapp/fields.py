@@ -9,7 +9,7 @@ and whose ``str``/``repr`` never show the value.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.db import models
@@ -120,7 +120,15 @@ class _SecretAttribute:
         instance.__dict__[self.name] = value
 
 
-class EncryptedSecretField(models.TextField):
+if TYPE_CHECKING:
+    # For django-stubs: the model attribute accepts a ``str`` or a ``Secret`` and always holds a
+    # ``Secret`` (see ``_SecretAttribute``). Django's ``Field`` is not subscriptable at runtime.
+    _SecretTextField = models.TextField[Secret | str, Secret]
+else:
+    _SecretTextField = models.TextField
+
+
+class EncryptedSecretField(_SecretTextField):
     """A ``TextField`` that stores Fernet ciphertext and hands out :class:`Secret`.
 
     Assign a plain ``str`` (or a ``Secret``); an empty string means "no secret".
@@ -161,7 +169,11 @@ class EncryptedSecretField(models.TextField):
         from .forms import WriteOnlySecretField, WriteOnlySecretWidget
 
         # Any ModelForm gets a widget that never renders the stored value.
-        defaults = {"form_class": WriteOnlySecretField, "widget": WriteOnlySecretWidget, "required": not self.blank}
+        defaults: dict[str, Any] = {
+            "form_class": WriteOnlySecretField,
+            "widget": WriteOnlySecretWidget,
+            "required": not self.blank,
+        }
         defaults.update(kwargs)
         defaults.pop("max_length", None)
         return super().formfield(**defaults)

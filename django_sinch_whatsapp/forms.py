@@ -29,7 +29,8 @@ class WriteOnlySecretWidget(forms.PasswordInput):
 
 
 class WriteOnlySecretField(forms.CharField):
-    widget = WriteOnlySecretWidget
+    # A class here, an instance once the field is built (as in Django's own fields).
+    widget: forms.Widget | type[forms.Widget] = WriteOnlySecretWidget
 
     def has_changed(self, initial: Any, data: Any) -> bool:
         return bool(data)

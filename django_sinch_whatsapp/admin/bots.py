@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -16,6 +16,12 @@ from ..exceptions import SinchAPIError, SinchConfigurationError
 from ..forms import SecretFieldsFormMixin, WriteOnlySecretField, WriteOnlySecretWidget
 from ..models import Bot
 from .common import sinch_error_text
+
+if TYPE_CHECKING:
+    from django.contrib.admin.options import _FieldOpts
+    from django_stubs_ext import StrOrPromise
+
+    _Fieldsets = list[tuple[StrOrPromise | None, _FieldOpts]]
 
 SET_PLACEHOLDER = "set (hidden); type to replace"
 NOT_SET_PLACEHOLDER = "not set"
@@ -133,11 +139,11 @@ class BotAdmin(admin.ModelAdmin):
     readonly_fields = ["webhook_path", "webhook_url", "created_at", "updated_at"]
     actions = ["verify_credentials"]
 
-    def get_fieldsets(self, request: HttpRequest, obj: Bot | None = None) -> list[tuple[Any, dict[str, Any]]]:
-        secrets = ["bearer_token", "callback_key", "previous_callback_key"]
+    def get_fieldsets(self, request: HttpRequest, obj: Bot | None = None) -> _Fieldsets:
+        secrets: list[str | list[str] | tuple[str, ...]] = ["bearer_token", "callback_key", "previous_callback_key"]
         if obj is not None and self.has_change_permission(request, obj):
             secrets += ["keep_current_key_as_previous", "remove_callback_key", "remove_previous_callback_key"]
-        fieldsets: list[tuple[Any, dict[str, Any]]] = [
+        fieldsets: _Fieldsets = [
             (None, {"fields": ["tenant", "name", "sinch_bot_id", "region", "base_url_override", "is_active"]}),
             (
                 _("Secrets (write-only)"),

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth import get_permission_codename
+from django.db.models import Model
 from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -33,7 +34,7 @@ class ReadOnlyAdminMixin:
         return False
 
 
-def user_may_change(request: HttpRequest, model: type) -> bool:
+def user_may_change(request: HttpRequest, model: type[Model]) -> bool:
     """The model's ``change`` permission, for actions on models whose admin is read-only."""
     opts = model._meta
     return request.user.has_perm(f"{opts.app_label}.{get_permission_codename('change', opts)}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -35,7 +35,7 @@ class WindowFilter(admin.SimpleListFilter):
         return queryset
 
 
-def _changelist_link(model: type, text: str, **filters: Any) -> SafeString:
+def _changelist_link(model: type[Model], text: str, **filters: Any) -> SafeString:
     opts = model._meta
     url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
     query = "&".join(f"{key}={value}" for key, value in filters.items())
@@ -64,7 +64,7 @@ class ContactAdmin(BotColumnMixin, admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
-    fields = readonly_fields
+    fields = list(readonly_fields)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -92,8 +92,8 @@ class StatusEventInline(ReadOnlyAdminMixin, admin.TabularInline):
     fk_name = "message"
     extra = 0
     can_delete = False
-    fields = ["received_at", "state", "status", "details", "occurred_at", "callback"]
-    readonly_fields = fields
+    readonly_fields = ["received_at", "state", "status", "details", "occurred_at", "callback"]
+    fields = list(readonly_fields)
     ordering = ["received_at", "id"]
     verbose_name_plural = _("status history (in arrival order)")
 
@@ -210,7 +210,7 @@ class InboundMessageAdmin(BotColumnMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
         "read_at",
         "callback",
     ]
-    fields = readonly_fields
+    fields = list(readonly_fields)
 
     @admin.display(description=_("from"), ordering="from_e164")
     def sender(self, obj: InboundMessage) -> str:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Prefetch, QuerySet
 from django.utils.module_loading import import_string
@@ -23,6 +24,9 @@ from .errors import sinch_error_response, validation_error_response, window_erro
 from .serializers import BotSerializer, OutboundMessageSerializer, SendSerializer
 from .tenancy import tenant_ids_for_user
 
+if TYPE_CHECKING:
+    from rest_framework.permissions import _PermissionClass
+
 
 def _authentication_classes() -> list[Any]:
     return [import_string(path) for path in app_settings.API_AUTHENTICATION_CLASSES]
@@ -31,7 +35,7 @@ def _authentication_classes() -> list[Any]:
 class TenantScopedMixin:
     """Every queryset goes through here: another tenant's objects answer 404."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes: Sequence[_PermissionClass] = [IsAuthenticated]
 
     def get_authenticators(self) -> list[Any]:
         return [cls() for cls in _authentication_classes()]

@@ -173,7 +173,7 @@ def record_status_from_send(message: OutboundMessage, status: MessageStatus) -> 
     message.state = fresh.state
 
 
-def attach_orphan_statuses(bot: Bot, sinch_message_ids: Iterable[str]) -> int:
+def attach_orphan_statuses(bot: Bot, sinch_message_ids: Iterable[str | None]) -> int:
     """Attach reports that arrived before their message's Sinch id was saved."""
     ids = [i for i in sinch_message_ids if i]
     if not ids:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
@@ -17,6 +17,8 @@ from .responses import Call, Response, error
 from .validation import ValidationError
 
 if TYPE_CHECKING:
+    from email.message import Message
+
     from .server import SandboxServer
     from .state import BotState
 
@@ -68,7 +70,7 @@ def authenticate(bot_state: BotState | None, bot_id: str, region: str, authoriza
 
 
 def dispatch(
-    sandbox: SandboxServer, method: str, path: str, query: dict[str, str], headers: Mapping[str, str], raw_body: bytes
+    sandbox: SandboxServer, method: str, path: str, query: dict[str, str], headers: Message, raw_body: bytes
 ) -> tuple[Response, str | None]:
     """Answer one Sinch API request; also returns the bot id the path names (for the log)."""
     segments = [segment for segment in path.split("/") if segment]

@@ -78,7 +78,7 @@ class SandboxServer:
         self.step_delay = step_delay
         self.initial_bots = [dict(bot) for bot in bots or []]
         self.state = SandboxState()
-        self.faults = Faults()
+        self.faults: Faults = Faults()  # annotated: control.py reads it across an import cycle
         self.sender = CallbackSender(
             self._record_callback,
             step_delay=step_delay,
