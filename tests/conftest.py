@@ -8,6 +8,9 @@ import pytest
 
 from django_sinch_whatsapp.clients import clear_client_cache
 
+# Every request SinchWhatsAppClient sends in the suite is checked against the Sinch contract.
+pytest_plugins = ["tests.contract_plugin"]
+
 CALLBACK_KEY = "callback-signing-key-0123456789"
 TOKEN = "sandbox-token-abcdef123456"
 

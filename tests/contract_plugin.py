@@ -22,6 +22,8 @@ from typing import Any
 import pytest
 
 from tests.contract.recorder import OUTSIDE_TESTS, RecordedRequest, Recorder
+from tests.contract.spec import DOCS_ENV
+from tests.contract.validate import Contract
 
 MARKER = "contract_exempt"
 _RECORDER = pytest.StashKey[Recorder]()
@@ -59,7 +61,14 @@ def contract_recorder(pytestconfig: pytest.Config) -> Recorder:
 def _check_pending(config: pytest.Config) -> list[RecordedRequest]:
     """Validate what was recorded since the last check; return the requests that fail (not exempt)."""
     findings = config.stash[_FINDINGS]
+    if findings.get("load_error"):
+        return []  # reported once, at the end; the records stay pending
     started = time.perf_counter()
+    try:
+        Contract.default()
+    except Exception as err:  # no docs folder, a YAML that does not parse, a patch that no longer applies
+        findings["load_error"] = f"the Sinch contract could not be loaded ({err}); set {DOCS_ENV} to the docs folder"
+        return []
     failing = []
     for record in config.stash[_RECORDER].take_pending():
         verdict = record.validate()
@@ -112,7 +121,7 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     # Requests recorded after the last teardown (a straggling thread) are checked here.
     late = _check_pending(session.config)
-    if late or session.config.stash[_RECORDER].errors:
+    if late or session.config.stash[_RECORDER].errors or session.config.stash[_FINDINGS].get("load_error"):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
@@ -123,7 +132,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     recorder = config.stash[_RECORDER]
     violations, exempt = findings["violations"], findings["exempt"]
     line = (
-        f"Sinch contract: {findings['checked']} client request(s) checked against whatsapp-api.yaml + page patches; "
+        f"Sinch contract: {len(recorder.records)} client request(s) recorded, {findings['checked']} checked against "
+        "whatsapp-api.yaml + page patches; "
         f"{len(violations)} violation(s), {len(exempt)} exempt on purpose ({findings.get('seconds', 0.0):.2f} s)"
     )
     terminalreporter.write_sep("-", "sinch contract")
@@ -132,5 +142,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         terminalreporter.write_line(f"  deprecated, {count} request(s): {note}")
     if violations:
         terminalreporter.write_line(_report(violations), red=True)
+    if findings.get("load_error"):
+        terminalreporter.write_line(f"  {findings['load_error']}", red=True)
     for error in recorder.errors:
         terminalreporter.write_line(f"  recorder error: {error}", red=True)
