@@ -44,8 +44,8 @@ from ..models import (
     Stickerpack,
     StickerpackNamespace,
 )
-from ..phone import InvalidPhoneNumber, Recipient, best_effort_e164, recipient
-from .sending import RejectedRecipient
+from ..phone import Recipient, best_effort_e164
+from .recipients import RejectedRecipient, normalize_numbers
 
 logger = logging.getLogger("django_sinch_whatsapp.services")
 
@@ -91,25 +91,6 @@ class CapabilityOutcome(NumbersOutcome):
 # -- numbers ----------------------------------------------------------------------------------------
 
 
-def _normalize(numbers: Sequence[str] | str) -> tuple[list[Recipient], list[RejectedRecipient]]:
-    raw_list = [numbers] if isinstance(numbers, str) else list(numbers)
-    if not raw_list:
-        raise MessageValidationError("numbers", "needs at least one number", limit=1, actual=0)
-    accepted: dict[str, Recipient] = {}
-    rejected: list[RejectedRecipient] = []
-    for raw in raw_list:
-        try:
-            item = recipient(str(raw))
-        except InvalidPhoneNumber as err:
-            rejected.append(RejectedRecipient(raw=str(raw), reason=err.reason))
-            continue
-        if item.is_group:
-            rejected.append(RejectedRecipient(raw=str(raw), reason="a group id is not a phone number"))
-            continue
-        accepted.setdefault(item.wire, item)  # the same number twice is sent once
-    return list(accepted.values()), rejected
-
-
 def _in_batches(
     bot: Bot,
     numbers: Sequence[str] | str,
@@ -118,7 +99,7 @@ def _in_batches(
     outcome: NumbersOutcome | None = None,
 ) -> NumbersOutcome:
     """Normalize, then ``call(client, wire_numbers)`` per batch of 20; record successes as they come."""
-    recipients, rejected = _normalize(numbers)
+    recipients, rejected = normalize_numbers(numbers, field="numbers", allow_groups=False)
     outcome = outcome if outcome is not None else NumbersOutcome()
     outcome.rejected.extend(rejected)
     client = client_for_bot(bot)

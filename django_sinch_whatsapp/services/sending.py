@@ -19,15 +19,10 @@ from ..client import messages as builders
 from ..client.client import MAX_NUMBERS_PER_REQUEST
 from ..exceptions import MessageValidationError, OutsideCustomerCareWindow, SinchAPIError
 from ..models import Bot, Contact, MessageType, OutboundMessage
-from ..phone import InvalidPhoneNumber, Recipient, recipient
+from ..phone import Recipient
+from .recipients import RejectedRecipient, normalize_numbers
 
 WINDOW_CLOSED_REASON = "the 24-hour customer care window is closed (no message from this contact in 24 hours)"
-
-
-@dataclass
-class RejectedRecipient:
-    raw: str
-    reason: str
 
 
 @dataclass
@@ -47,22 +42,6 @@ class SendOutcome:
         by_pk = OutboundMessage.objects.in_bulk([m.pk for m in self.messages])
         self.messages = [by_pk.get(m.pk, m) for m in self.messages]
         return self
-
-
-def _normalize_recipients(to: Sequence[str] | str) -> tuple[list[Recipient], list[RejectedRecipient]]:
-    raw_list = [to] if isinstance(to, str) else list(to)
-    if not raw_list:
-        raise MessageValidationError("to", "needs at least one recipient", limit=1, actual=0)
-    accepted: dict[str, Recipient] = {}
-    rejected: list[RejectedRecipient] = []
-    for raw in raw_list:
-        try:
-            item = recipient(str(raw))
-        except InvalidPhoneNumber as err:
-            rejected.append(RejectedRecipient(raw=str(raw), reason=err.reason))
-            continue
-        accepted.setdefault(item.wire, item)  # the same number twice is sent once
-    return list(accepted.values()), rejected
 
 
 def send_message(
@@ -87,7 +66,7 @@ def send_message(
         raise MessageValidationError("bot", "is inactive; activate it to send")
     if not isinstance(message, builders.ValidatedMessage):
         message = builders.validate_message(message)
-    recipients, rejected = _normalize_recipients(to)
+    recipients, rejected = normalize_numbers(to, field="to", allow_groups=True)
     outcome = SendOutcome(rejected=rejected)
     if not recipients:
         return outcome
