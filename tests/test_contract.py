@@ -536,7 +536,7 @@ def _plugin_state(test, method, url, body):
     config.stash[contract_plugin._RECORDER] = recorder
     config.stash[contract_plugin._FINDINGS] = {"violations": [], "exempt": [], "notes": Counter(), "checked": 0}
     recorder.context = (test, False)
-    recorder.capture(BearerAuth(TOKEN)(requests.Request(method, url, json=body).prepare()))
+    recorder.capture(BearerAuth(TOKEN)(requests.Request(method, url, json=body).prepare()), (5.0, 30.0))
     return contract_plugin, config
 
 
@@ -589,3 +589,28 @@ def test_a_contract_that_cannot_be_loaded_fails_the_run_once_with_the_reason(mon
     session = SimpleNamespace(config=config, exitstatus=0)
     contract_plugin.pytest_sessionfinish(session, 0)
     assert session.exitstatus == pytest.ExitCode.TESTS_FAILED
+
+
+def test_a_call_without_timeouts_is_a_violation():
+    from tests.contract.recorder import RecordedRequest
+    from tests.contract.validate import NO_BODY
+
+    def record(timeout):
+        return RecordedRequest(
+            number=1,
+            method="GET",
+            url="http://x/whatsapp/v1/b/provision/provider",
+            prefix="",
+            path="/whatsapp/v1/b/provision/provider",
+            query={},
+            body=NO_BODY,
+            headers={},
+            auth_scheme="Bearer",
+            test="t",
+            exempt=False,
+            timeout=timeout,
+        )
+
+    assert "timeouts" in record(None).validate().rules
+    assert "timeouts" in record((5.0, None)).validate().rules
+    assert "timeouts" not in record((5.0, 30.0)).validate().rules

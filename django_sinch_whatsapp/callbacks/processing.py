@@ -131,11 +131,11 @@ def _store_status_event(
     try:
         with transaction.atomic():
             return StatusEvent.objects.get_or_create(
-                bot=bot, sinch_message_id=update.message_id, state=update.state[:16], defaults=defaults
+                bot=bot, sinch_message_id=update.message_id, state=update.state[:40], defaults=defaults
             )
     except IntegrityError:
         # A concurrent delivery of the same report won the race.
-        return StatusEvent.objects.get(bot=bot, sinch_message_id=update.message_id, state=update.state[:16]), False
+        return StatusEvent.objects.get(bot=bot, sinch_message_id=update.message_id, state=update.state[:40]), False
 
 
 def _advance(message: OutboundMessage, new_state: str, update: StatusUpdate | None) -> bool:

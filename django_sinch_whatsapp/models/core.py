@@ -332,7 +332,8 @@ class StatusEvent(models.Model):
         OutboundMessage, on_delete=models.CASCADE, null=True, blank=True, related_name="status_events"
     )
     sinch_message_id = models.CharField(max_length=100)
-    state = models.CharField(max_length=16)
+    # Room for states Sinch may add later: they are kept as given, never dropped.
+    state = models.CharField(max_length=40)
     status = models.CharField(max_length=16, blank=True, default="")
     details = models.TextField(blank=True, default="")
     recipient = models.CharField(max_length=64, blank=True, default="")

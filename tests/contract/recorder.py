@@ -24,7 +24,7 @@ import requests
 
 from django_sinch_whatsapp.client.session import BearerAuth
 
-from .validate import NO_BODY, NotJSON, Verdict, check
+from .validate import NO_BODY, NotJSON, Verdict, Violation, check
 
 API_ROOT = "/whatsapp/v1/"
 OUTSIDE_TESTS = "<outside any test>"
@@ -43,6 +43,7 @@ class RecordedRequest:
     auth_scheme: str | None  # "Bearer" when an Authorization header was sent
     test: str
     exempt: bool
+    timeout: Any = None  # what the client passed to requests: must be (connect, read)
     verdict: Verdict | None = field(default=None, repr=False)
 
     def validate(self) -> Verdict:
@@ -51,6 +52,16 @@ class RecordedRequest:
             if self.auth_scheme:
                 headers["Authorization"] = f"{self.auth_scheme} <redacted>"
             self.verdict = check(self.method, self.path, query=self.query, body=self.body, headers=headers)
+            if not _has_both_timeouts(self.timeout):
+                # Ours, not Sinch's: no call may wait forever (issue 3, "Transport robustness").
+                self.verdict.violations.append(
+                    Violation(
+                        rule="timeouts",
+                        where="requests timeout",
+                        detail=f"got {self.timeout!r}; every call needs (connect, read) timeouts",
+                        source="DESIGN.md rule 4",
+                    )
+                )
         return self.verdict
 
     def describe(self, limit: int = 400) -> str:
@@ -61,6 +72,16 @@ class RecordedRequest:
             text = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)
             line += f"  body={text[:limit]}{'…' if len(text) > limit else ''}"
         return line
+
+
+def _has_both_timeouts(timeout: Any) -> bool:
+    if isinstance(timeout, (int, float)):
+        return timeout > 0
+    return (
+        isinstance(timeout, tuple)
+        and len(timeout) == 2
+        and all(isinstance(part, (int, float)) and part > 0 for part in timeout)
+    )
 
 
 # Media provider credentials (whatsapp-media-provider.md: config.basic.password, config.bearer) are
@@ -113,7 +134,7 @@ class Recorder:
         @functools.wraps(original)
         def send(session: requests.Session, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
             if isinstance(session.auth, BearerAuth):
-                recorder.capture(request)
+                recorder.capture(request, kwargs.get("timeout"))
             return original(session, request, **kwargs)
 
         requests.Session.send = send  # type: ignore[method-assign]
@@ -123,7 +144,7 @@ class Recorder:
             requests.Session.send = self._original  # type: ignore[method-assign]
             self._original = None
 
-    def capture(self, request: requests.PreparedRequest) -> None:
+    def capture(self, request: requests.PreparedRequest, timeout: Any = None) -> None:
         """Record one prepared request; never raises into the client's call."""
         test, exempt = self.context
         try:
@@ -143,6 +164,7 @@ class Recorder:
                 auth_scheme=authorization.split(" ", 1)[0] if authorization else None,
                 test=test,
                 exempt=exempt,
+                timeout=timeout,
             )
         except Exception as err:  # a recorder bug must show up, not break the test's request
             with self._lock:
