@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import nox
 
-nox.options.sessions = ["lint", "tests"]
+nox.options.sessions = ["lint", "package", "tests"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
@@ -77,6 +77,26 @@ def lint(session: nox.Session) -> None:
         "--dry-run",
         env={"DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": "."},
     )
+
+
+PACKAGE_CHECK = """
+import importlib.resources as resources
+import django_sinch_whatsapp as package
+root = resources.files(package)
+for name in ("py.typed", "migrations/0001_initial.py", "sandbox/__main__.py", "management/commands/sinch_whatsapp_reconcile.py"):
+    assert root.joinpath(name).is_file(), name
+assert "site-packages" in str(root), root
+print("installed", package.__version__, "from", root)
+"""
+
+
+@nox.session(python="3.11")
+def package(session: nox.Session) -> None:
+    """``pip install .`` (not editable) into a fresh venv, then import it from outside the checkout."""
+    session.install(".")
+    session.chdir(session.create_tmp())
+    session.run("python", "-c", PACKAGE_CHECK)
+    session.run("python", "-m", "django_sinch_whatsapp.sandbox", "--help", silent=True)
 
 
 @nox.session

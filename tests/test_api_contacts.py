@@ -89,3 +89,30 @@ def test_openapi_schema_generates_without_warnings(capsys):
     from django.core.management import call_command
 
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", "/dev/null")
+
+
+def test_sinch_5xx_is_503_with_retry_after(api, sandbox_bot, fresh_sandbox):
+    fresh_sandbox.faults.fail_next(1, status=500, path_contains="/messages")
+    response = api.post(
+        f"/api/sinch-whatsapp/bots/{sandbox_bot.pk}/send/",
+        {"to": ["46732001122"], "text": "hi", "allow_outside_window": True},
+        format="json",
+    )
+    assert response.status_code == 503
+    assert response["Retry-After"]
+    body = response.json()
+    assert body["error"]["code"] == "sinch_unavailable" and body["error"]["sinch_status"] == 500
+    assert body["messages"][0]["state"] == "error"
+
+
+def test_send_with_unknown_outcome_is_202_and_says_so(api, sandbox_bot, fresh_sandbox, settings):
+    settings.SINCH_WHATSAPP = {**settings.SINCH_WHATSAPP, "READ_TIMEOUT": 0.3}
+    fresh_sandbox.faults.slow_next(1, 1.0, path_contains="/messages")
+    response = api.post(
+        f"/api/sinch-whatsapp/bots/{sandbox_bot.pk}/send/",
+        {"to": ["46732001122"], "text": "hi", "allow_outside_window": True},
+        format="json",
+    )
+    assert response.status_code == 202
+    assert response.json()["error"]["code"] == "sinch_outcome_unknown"
+    assert response.json()["messages"][0]["state"] == "unknown"

@@ -1,0 +1,98 @@
+"""Command (a) of the README, as a user runs it: the example project's demo, over real HTTP."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+
+from .conftest import wait_for
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def demo(tmp_path):
+    port, sandbox_port = free_port(), free_port()
+    site = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+        "SINCH_WHATSAPP_PUBLIC_BASE_URL": site,
+        "DEMO_ADMIN_PASSWORD": "demo-pw",
+        "DJANGO_SETTINGS_MODULE": "example.settings",
+    }
+    env.pop("PYTHONPATH", None)  # the example must run from an installed package, as a user has it
+    log = tmp_path / "demo.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "example_project/manage.py",
+                "demo",
+                "--addrport",
+                f"127.0.0.1:{port}",
+                "--sandbox-port",
+                str(sandbox_port),
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+
+        def up():
+            try:
+                return requests.get(f"{site}/admin/login/", timeout=2).status_code == 200
+            except requests.ConnectionError:
+                return process.poll() is not None
+
+        assert wait_for(up, timeout=60) and process.poll() is None, log.read_text()[-3000:]
+        yield site, log
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def test_demo_sends_a_text_that_reaches_read_with_five_reports(demo):
+    site, log = demo
+    auth = ("admin", "demo-pw")
+    text = log.read_text()
+    assert "demo is up" in text and f"{site}/admin/" in text and "login admin / demo-pw" in text
+    # The demo customer's greeting arrives over the sandbox's signed callback.
+    inbound = wait_for(
+        lambda: requests.get(f"{site}/api/sinch-whatsapp/inbound/", auth=auth, timeout=5).json()["results"]
+    )
+    assert inbound and inbound[0]["text"].startswith("Hi!")
+    bots = requests.get(f"{site}/api/sinch-whatsapp/bots/", auth=auth, timeout=5).json()
+    response = requests.post(
+        f"{site}/api/sinch-whatsapp/bots/{bots[0]['id']}/send/",
+        json={"to": ["46732001122"], "text": "Your order ships today."},
+        auth=auth,
+        timeout=20,
+    )
+    assert response.status_code == 201, response.text
+    message_id = response.json()["messages"][0]["id"]
+
+    def read():
+        message = requests.get(f"{site}/api/sinch-whatsapp/messages/{message_id}/", auth=auth, timeout=5).json()
+        return message if message["state"] == "read" else None
+
+    message = wait_for(read, timeout=20)
+    assert message, log.read_text()[-3000:]
+    assert [h["state"] for h in message["history"]] == ["queued", "dispatched", "sent", "delivered", "read"]
