@@ -51,6 +51,8 @@ def send_message(
     *,
     callback_url: str | None = None,
     allow_outside_window: bool = False,
+    header_text_length: int = 0,
+    body_text_length: int = 0,
 ) -> SendOutcome:
     """Validate, record and dispatch one message object to any number of recipients.
 
@@ -65,7 +67,10 @@ def send_message(
     if not bot.is_active:
         raise MessageValidationError("bot", "is inactive; activate it to send")
     if not isinstance(message, builders.ValidatedMessage):
-        message = builders.validate_message(message)
+        # A template's own header/body text counts toward the 60/1024 totals; callers who know it pass it.
+        message = builders.validate_message(
+            message, header_text_length=header_text_length, body_text_length=body_text_length
+        )
     recipients, rejected = normalize_numbers(to, field="to", allow_groups=True)
     outcome = SendOutcome(rejected=rejected)
     if not recipients:
