@@ -64,6 +64,10 @@ DEFAULTS: dict[str, Any] = {
     # Storage alias (settings.STORAGES) and path prefix for downloaded media.
     "INBOUND_MEDIA_STORAGE": "default",
     "INBOUND_MEDIA_PATH": "sinch_whatsapp/inbound",
+    # Hosts a bot's base URL override may point at (the sandbox, a test proxy).
+    # Anything else is refused: an override to a foreign host would hand it the
+    # bot's bearer token. Sinch's own hosts come from REGION_BASE_URLS.
+    "BASE_URL_OVERRIDE_HOSTS": ("127.0.0.1", "localhost", "::1"),
     # Dotted path to ``f(user) -> iterable of tenants (or their pks)`` the user
     # may act for in the API. None: the user is the tenant (TENANT_MODEL is the
     # user model); with another TENANT_MODEL this must be set.

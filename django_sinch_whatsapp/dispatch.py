@@ -13,9 +13,10 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from .client.client import MessageStatus
 from .clients import client_for_bot
 from .conf import app_settings
 from .exceptions import SinchAPIError, SinchRequestMayHaveBeenSent
@@ -46,29 +47,40 @@ def schedule(batch_ids: Iterable[uuid.UUID]) -> list[BatchResult]:
                 deliver_batch_task.delay(str(batch_id))
         else:
             for batch_id in ids:
-                results.append(deliver_batch(batch_id))
+                try:
+                    results.append(deliver_batch(batch_id))
+                except Exception:
+                    # The rows are committed; reconciliation settles them (never re-sending a claimed batch).
+                    logger.exception("Dispatch of batch %s failed", batch_id)
 
     transaction.on_commit(run)
     return results
 
 
 def deliver_batch(batch_id: uuid.UUID | str) -> BatchResult:
-    """Send one accepted batch and record Sinch's answer on its rows. Safe to call twice."""
-    from .callbacks.processing import attach_orphan_statuses, record_status_from_send
+    """Send one recorded batch and record Sinch's answer on its rows.
+
+    The rows are claimed (``dispatched_at`` set) under a row lock before the
+    call, so another run of the same batch (a redelivered task, a
+    reconciliation) finds nothing left to send: a batch goes out at most once.
+    """
+    from .callbacks.processing import attach_orphan_statuses, record_send_statuses
 
     batch_id = uuid.UUID(str(batch_id))
     result = BatchResult(batch_id=batch_id)
     with transaction.atomic():
         rows = list(
-            OutboundMessage.objects.select_for_update()
+            OutboundMessage.objects.select_for_update(of=("self",))
             .select_related("bot")
-            .filter(batch_id=batch_id, state=MessageState.ACCEPTED)
+            .filter(batch_id=batch_id, state=MessageState.ACCEPTED, dispatched_at__isnull=True)
             .order_by("created_at", "recipient")
         )
         if not rows:
             return result
         now = timezone.now()
         OutboundMessage.objects.filter(pk__in=[r.pk for r in rows]).update(dispatched_at=now)
+        for row in rows:
+            row.dispatched_at = now
     bot = rows[0].bot
     first = rows[0]
     if not bot.is_active:
@@ -88,23 +100,52 @@ def deliver_batch(batch_id: uuid.UUID | str) -> BatchResult:
         result.error = err
         return result
     by_recipient = {best_effort_e164(s.recipient): s for s in statuses}
-    matched = []
+    answered: list[tuple[OutboundMessage, MessageStatus]] = []
+    unanswered: list[OutboundMessage] = []
+    for index, row in enumerate(rows):
+        status = by_recipient.get(best_effort_e164(row.recipient))
+        if status is None and len(statuses) == len(rows):
+            status = statuses[index]  # same count, same order: Sinch echoes the recipients it was given
+        if status is None or not status.message_id:
+            unanswered.append(row)
+        else:
+            answered.append((row, status))
     with transaction.atomic():
-        for index, row in enumerate(rows):
-            status = by_recipient.get(best_effort_e164(row.recipient))
-            if status is None and index < len(statuses) and len(statuses) == len(rows):
-                status = statuses[index]
-            if status is None or not status.message_id:
-                _save_error(row, SinchAPIError("No status for this recipient", "Sinch's answer did not list it"))
-                continue
-            row.sinch_message_id = status.message_id
-            row.sinch_status = status.status
-            row.save(update_fields=["sinch_message_id", "sinch_status", "updated_at"])
-            record_status_from_send(row, status)
-            matched.append(row)
-            result.sent += 1
-    attach_orphan_statuses(bot, [row.sinch_message_id for row in matched])
+        taken = _save_sinch_ids(answered)
+        record_send_statuses(bot, [(row, status) for row, status in answered if row not in taken])
+        missing = SinchAPIError("No status for this recipient", "Sinch's 201 answer did not list it")
+        for row in [*unanswered, *taken]:
+            _save_error(row, taken.get(row, missing))
+    result.sent = len(answered) - len(taken)
+    attach_orphan_statuses(bot, [row.sinch_message_id for row, _ in answered if row not in taken])
     return result
+
+
+def _save_sinch_ids(answered: list[tuple[OutboundMessage, MessageStatus]]) -> dict[OutboundMessage, SinchAPIError]:
+    """Store each row's Sinch id in one query; rows whose id another row already holds are returned."""
+    now = timezone.now()
+    for row, status in answered:
+        row.sinch_message_id = status.message_id
+        row.sinch_status = status.status[:16]
+        row.updated_at = now
+    try:
+        with transaction.atomic():
+            OutboundMessage.objects.bulk_update(
+                [row for row, _ in answered], ["sinch_message_id", "sinch_status", "updated_at"]
+            )
+        return {}
+    except IntegrityError:
+        pass
+    taken: dict[OutboundMessage, SinchAPIError] = {}
+    for row, status in answered:  # rare: find which id collides, keep the others
+        try:
+            with transaction.atomic():
+                row.save(update_fields=["sinch_message_id", "sinch_status", "updated_at"])
+        except IntegrityError:
+            logger.error("Sinch id %s of message %s is already held by another message", status.message_id, row.pk)
+            row.sinch_message_id = None
+            taken[row] = SinchAPIError("Duplicate Sinch message id", f"{status.message_id} is held by another message")
+    return taken
 
 
 def _record_error(rows: list[OutboundMessage], err: SinchAPIError) -> None:

@@ -671,3 +671,25 @@ def test_change_page_query_count_does_not_grow_with_history(admin_client, bot, m
     large = count_queries(admin_client, url)
     print(f"\nqueries {model} change page: {small} with 2 reports, {large} with 10")
     assert small == large
+
+
+def test_admin_refuses_a_foreign_override_host_and_a_silent_move(admin_client, bot):
+    url = f"/admin/sinch_whatsapp/bot/{bot.pk}/change/"
+    data = {
+        "tenant": bot.tenant_id,
+        "name": bot.name,
+        "sinch_bot_id": bot.sinch_bot_id,
+        "region": "us",
+        "base_url_override": "https://attacker.example/",
+        "bearer_token": "",
+        "callback_key": "",
+        "previous_callback_key": "",
+        "is_active": "on",
+    }
+    response = admin_client.post(url, data)
+    assert response.status_code == 200 and "not an allowed override host" in response.content.decode()
+    data["base_url_override"] = "http://127.0.0.1:9/us1"
+    response = admin_client.post(url, data)
+    assert response.status_code == 200 and "Type the bearer token again" in response.content.decode()
+    bot.refresh_from_db()
+    assert bot.base_url_override == ""

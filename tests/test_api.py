@@ -119,3 +119,39 @@ def test_messages_list_is_scoped_with_constant_queries(
         response = api.get("/api/sinch-whatsapp/messages/")
     assert len(response.json()["results"]) == 22
     assert all(m["history"][0]["state"] == "queued" for m in response.json()["results"])
+
+
+def test_base_url_override_to_a_foreign_host_is_refused(api, bot):
+    response = api.patch(
+        f"/api/sinch-whatsapp/bots/{bot.pk}/",
+        {"base_url_override": "https://attacker.example/", "bearer_token": "x"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "not an allowed override host" in str(response.json()["base_url_override"])
+    bot.refresh_from_db()
+    assert bot.base_url_override == ""
+
+
+def test_moving_a_bot_needs_the_token_again(api, bot):
+    response = api.patch(
+        f"/api/sinch-whatsapp/bots/{bot.pk}/", {"base_url_override": "http://127.0.0.1:9/us1"}, format="json"
+    )
+    assert response.status_code == 400 and "bearer_token" in response.json()
+    response = api.patch(f"/api/sinch-whatsapp/bots/{bot.pk}/", {"region": "eu"}, format="json")
+    assert response.status_code == 400 and "bearer_token" in response.json()
+    response = api.patch(
+        f"/api/sinch-whatsapp/bots/{bot.pk}/", {"region": "eu", "bearer_token": "eu-token"}, format="json"
+    )
+    assert response.status_code == 200
+    bot.refresh_from_db()
+    assert bot.region == "eu" and bot.bearer_token.reveal() == "eu-token"
+
+
+def test_non_numeric_filters_are_400_not_500(api, bot):
+    for path in (
+        "/api/sinch-whatsapp/messages/?bot=abc",
+        "/api/sinch-whatsapp/contacts/?bot=abc",
+        "/api/sinch-whatsapp/inbound/?bot=x",
+    ):
+        assert api.get(path).status_code == 400, path

@@ -55,3 +55,38 @@ def test_rows_recorded_but_never_dispatched_are_sent(sandbox_bot, fresh_sandbox,
     assert "re-dispatched 1 batch(es)" in out.getvalue()
     assert wait_for(lambda: OutboundMessage.objects.get(pk=row.pk).sinch_message_id)
     assert fresh_sandbox.count("POST", "/messages") == 1
+
+
+def test_dispatch_that_never_finished_becomes_unknown_and_is_not_resent(sandbox_bot, fresh_sandbox, monkeypatch):
+    from django_sinch_whatsapp import dispatch
+
+    monkeypatch.setattr(dispatch.transaction, "on_commit", lambda func: None)
+    outcome = services.send_text(sandbox_bot, ["46732001122"], "Hi", allow_outside_window=True)
+    monkeypatch.undo()
+    OutboundMessage.objects.update(
+        dispatched_at=timezone.now() - timedelta(minutes=30)
+    )  # claimed, then the process died
+    age(OutboundMessage.objects.all())
+    out = StringIO()
+    call_command("sinch_whatsapp_reconcile", stdout=out)
+    assert "marked 1 unfinished dispatch(es) unknown" in out.getvalue()
+    row = OutboundMessage.objects.get(pk=outcome.messages[0].pk)
+    assert row.state == "unknown" and "not re-sent" in row.error_details
+    assert fresh_sandbox.count("POST", "/messages") == 0
+
+
+def test_delivered_messages_are_settled_and_no_message_starves_the_others(sandbox_bot, fresh_sandbox):
+    outcome = services.send_text(
+        sandbox_bot, ["46732001122", "46732001123", "46732001124"], "Hi", allow_outside_window=True
+    )
+    assert fresh_sandbox.wait_for_callbacks(timeout=5)
+    first, second, third = outcome.messages
+    OutboundMessage.objects.filter(pk=first.pk).update(state="delivered")
+    age(OutboundMessage.objects.all())
+    from django_sinch_whatsapp.services.reconciliation import reconcile
+
+    assert reconcile(older_than=timedelta(minutes=15), limit=1).checked == 1
+    assert reconcile(older_than=timedelta(minutes=15), limit=1).checked == 1
+    assert fresh_sandbox.count("GET", f"/callbacks/status/{first.sinch_message_id}") == 0  # delivered: settled
+    assert fresh_sandbox.count("GET", f"/callbacks/status/{second.sinch_message_id}") == 1
+    assert fresh_sandbox.count("GET", f"/callbacks/status/{third.sinch_message_id}") == 1

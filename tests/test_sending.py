@@ -173,3 +173,40 @@ def test_every_type_from_the_builders_is_accepted_by_the_sandbox(sandbox_bot, fr
         assert outcome.messages[0].state == "queued", (message["type"], outcome.messages[0].error)
         assert outcome.messages[0].message_type == message["type"]
     assert fresh_sandbox.count("POST", "/messages") == len(samples)
+
+
+def test_a_batch_is_sent_at_most_once_even_if_dispatched_twice(sandbox_bot, fresh_sandbox, monkeypatch):
+    from django_sinch_whatsapp import dispatch
+
+    monkeypatch.setattr(dispatch.transaction, "on_commit", lambda func: None)  # dispatch by hand below
+    outcome = send_text(sandbox_bot, ["46732001122"], "Hi")
+    monkeypatch.undo()
+    batch_id = outcome.messages[0].batch_id
+    # A second delivery of the same batch while the first is still in flight (a redelivered task).
+    real_send = dispatch.client_for_bot(sandbox_bot).send_message
+    nested = []
+
+    def send_and_redeliver(*args, **kwargs):
+        nested.append(dispatch.deliver_batch(batch_id))
+        return real_send(*args, **kwargs)
+
+    client = dispatch.client_for_bot(sandbox_bot)
+    monkeypatch.setattr(client, "send_message", send_and_redeliver)
+    first = dispatch.deliver_batch(batch_id)
+    assert first.sent == 1 and nested[0].sent == 0
+    assert fresh_sandbox.count("POST", "/messages") == 1
+    assert dispatch.deliver_batch(batch_id).sent == 0  # and again afterwards
+    assert fresh_sandbox.count("POST", "/messages") == 1
+
+
+def test_send_query_count_does_not_grow_with_recipients(sandbox_bot, fresh_sandbox, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(n):
+        with CaptureQueriesContext(connection) as captured:
+            send_text(sandbox_bot, numbers(n, start=46733000000 + n * 100), "Hi")
+        return len(captured)
+
+    queries(2)  # warm caches (content types, contacts)
+    assert queries(3) == queries(20)

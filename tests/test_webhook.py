@@ -278,3 +278,36 @@ def test_report_for_an_unknown_outcome_settles_the_row(client, bot):
     )
     row.refresh_from_db()
     assert (row.sinch_message_id, row.state) == ("new-id", "delivered")
+
+
+def test_early_report_is_not_adopted_by_an_unknown_row_while_a_send_is_in_flight(client, bot):
+    from django.utils import timezone
+
+    unknown = OutboundMessage.objects.create(
+        bot=bot, recipient="46732001122", message_type="text", payload={}, state=MessageState.UNKNOWN
+    )
+    in_flight = OutboundMessage.objects.create(
+        bot=bot, recipient="46732001122", message_type="text", payload={}, dispatched_at=timezone.now()
+    )
+    assert post_callback(client, bot, status_payload("id-of-in-flight", "queued")).status_code == 200
+    unknown.refresh_from_db()
+    assert unknown.sinch_message_id is None and unknown.state == "unknown"
+    assert StatusEvent.objects.get().message is None  # kept until the send saves its id
+    in_flight.sinch_message_id = "id-of-in-flight"
+    in_flight.save()
+    from django_sinch_whatsapp.callbacks.processing import attach_orphan_statuses
+
+    assert attach_orphan_statuses(bot, ["id-of-in-flight"]) == 1
+    in_flight.refresh_from_db()
+    assert in_flight.state == "queued"
+
+
+def test_duplicate_report_fires_status_received_once(client, bot, sent_message):
+    seen = []
+    signals.status_received.connect(lambda **kw: seen.append(kw["event"].state), dispatch_uid="once", weak=False)
+    try:
+        for _ in range(3):
+            post_callback(client, bot, status_payload(sent_message.sinch_message_id, "sent"))
+    finally:
+        signals.status_received.disconnect(dispatch_uid="once")
+    assert seen == ["sent"]

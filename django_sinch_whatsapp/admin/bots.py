@@ -126,6 +126,11 @@ class BotForm(SecretFieldsFormMixin, forms.ModelForm):
                 self.add_error("keep_current_key_as_previous", _("Leave the previous key empty: it is set for you."))
             else:
                 cleaned["previous_callback_key"] = stored_key
+        if self.instance.pk and not self._typed("bearer_token"):
+            region = cleaned.get("region", self.instance.region)
+            override = cleaned.get("base_url_override") or ""
+            if self.instance.needs_token_again(region=region, base_url_override=override):
+                self.add_error("bearer_token", _("Type the bearer token again when the region or base URL changes."))
         return cleaned
 
 

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from .. import services
 from ..models import Contact, InboundMessage
 from .serializers import ContactSerializer, InboundMessageSerializer
-from .views import MessageCursorPagination, TenantScopedMixin
+from .views import MessageCursorPagination, TenantScopedMixin, int_param
 
 
 class ContactViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -27,7 +27,7 @@ class ContactViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.RetrieveMo
         queryset = Contact.objects.filter(bot__tenant_id__in=self.tenant_ids())
         params = self.request.query_params
         if params.get("bot"):
-            queryset = queryset.filter(bot_id=params["bot"])
+            queryset = queryset.filter(bot_id=int_param(params, "bot"))
         if params.get("number"):
             queryset = queryset.filter(number=params["number"])
         return queryset
@@ -48,7 +48,7 @@ class InboundMessageViewSet(
     def get_queryset(self) -> QuerySet[InboundMessage]:
         queryset = InboundMessage.objects.filter(bot__tenant_id__in=self.tenant_ids()).select_related("bot")
         if self.request.query_params.get("bot"):
-            queryset = queryset.filter(bot_id=self.request.query_params["bot"])
+            queryset = queryset.filter(bot_id=int_param(self.request.query_params, "bot"))
         return queryset
 
     @extend_schema(request=None, responses=InboundMessageSerializer)

@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from ..models import Bot, Contact, InboundMessage, OutboundMessage, StatusEvent
+from ..models.core import validate_base_url_override
 
 
 class BotSerializer(serializers.ModelSerializer):
@@ -46,6 +48,24 @@ class BotSerializer(serializers.ModelSerializer):
         if self.instance is not None and not isinstance(self.instance, list):
             # On update the token may be left out: the stored one is kept.
             self.fields["bearer_token"].required = False
+
+    def validate_base_url_override(self, value: str) -> str:
+        try:
+            validate_base_url_override(value)
+        except DjangoValidationError as err:
+            raise serializers.ValidationError(err.message_dict["base_url_override"]) from err
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        bot = self.instance
+        if isinstance(bot, Bot) and "bearer_token" not in attrs:
+            region = attrs.get("region", bot.region)
+            override = attrs.get("base_url_override", bot.base_url_override)
+            if bot.needs_token_again(region=region, base_url_override=override):
+                raise serializers.ValidationError(
+                    {"bearer_token": "Type the bearer token again when the region or base URL changes."}
+                )
+        return attrs
 
     def validate_tenant(self, tenant: Any) -> Any:
         allowed = self.context.get("tenant_ids", [])

@@ -10,6 +10,7 @@ from django.utils.module_loading import import_string
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -59,6 +60,14 @@ class TenantScopedMixin:
         if isinstance(exc, OutsideCustomerCareWindow):
             return window_error_response(exc)
         return super().handle_exception(exc)  # type: ignore[misc]
+
+
+def int_param(params: Any, name: str) -> int:
+    """A whole-number query parameter, or a 400 naming it."""
+    try:
+        return int(params[name])
+    except (TypeError, ValueError):
+        raise ValidationError({name: "must be a whole number"}) from None
 
 
 def _messages_with_history() -> QuerySet[OutboundMessage]:
@@ -133,5 +142,5 @@ class OutboundMessageViewSet(
         if params.get("state"):
             queryset = queryset.filter(state=params["state"])
         if params.get("bot"):
-            queryset = queryset.filter(bot_id=params["bot"])
+            queryset = queryset.filter(bot_id=int_param(params, "bot"))
         return queryset.order_by("-created_at", "id")

@@ -89,7 +89,8 @@ def apply_status(bot: Bot, update: StatusUpdate, *, callback: CallbackEvent | No
         if not created and status_event.message_id is None:
             StatusEvent.objects.filter(pk=status_event.pk).update(message=message)
         _advance(message, update.state, update)
-    signals.status_received.send(sender=StatusEvent, status_event=status_event, event=update, message=message)
+    if created:
+        signals.status_received.send(sender=StatusEvent, status_event=status_event, event=update, message=message)
     return message
 
 
@@ -101,6 +102,12 @@ def _adopt_unknown(bot: Bot, update: StatusUpdate) -> OutboundMessage | None:
     """
     wire = (update.recipient_e164 or update.recipient).lstrip("+")
     if not wire:
+        return None
+    in_flight = OutboundMessage.objects.filter(
+        bot=bot, recipient=wire, state=MessageState.ACCEPTED, dispatched_at__isnull=False
+    ).exists()
+    if in_flight:
+        # The report may be the answer to that send, whose id is not saved yet: keep it as an orphan.
         return None
     candidate = (
         OutboundMessage.objects.select_for_update()
@@ -157,20 +164,56 @@ def _advance(message: OutboundMessage, new_state: str, update: StatusUpdate | No
     return True
 
 
-def record_status_from_send(message: OutboundMessage, status: MessageStatus) -> None:
-    """The 201 answer's status (usually ``queued``) is the first history entry."""
-    update = StatusUpdate(
-        message_id=status.message_id,
-        state=status.state or "queued",
-        status=status.status,
-        recipient=status.recipient,
-        timestamp=timezone.now(),
-        raw={"source": "send_response", **status.__dict__},
-    )
-    _store_status_event(message.bot, update, message, None)
-    fresh = OutboundMessage.objects.select_for_update().get(pk=message.pk)
-    _advance(fresh, update.state, update)
-    message.state = fresh.state
+def record_send_statuses(bot: Bot, answered: list[tuple[OutboundMessage, MessageStatus]]) -> None:
+    """The 201 answer's statuses (usually ``queued``) are each message's first history entry.
+
+    A constant number of queries for the batch; the caller holds the rows it claimed.
+    """
+    if not answered:
+        return
+    now = timezone.now()
+    updates = {
+        row.pk: StatusUpdate(
+            message_id=status.message_id,
+            state=status.state or MessageState.QUEUED,
+            status=status.status,
+            recipient=status.recipient,
+            timestamp=now,
+            raw={"source": "send_response", **status.__dict__},
+        )
+        for row, status in answered
+    }
+    history = []
+    for row, _ in answered:
+        update = updates[row.pk]
+        history.append(
+            StatusEvent(
+                bot=bot,
+                message=row,
+                sinch_message_id=update.message_id,
+                state=update.state[:40],
+                status=update.status[:16],
+                recipient=update.recipient[:64],
+                occurred_at=now,
+                raw=update.raw,
+            )
+        )
+    # A report for the same state may already have arrived as a callback: that one stays.
+    StatusEvent.objects.bulk_create(history, ignore_conflicts=True)
+    by_state: dict[str, list[OutboundMessage]] = {}
+    for row, _ in answered:
+        by_state.setdefault(updates[row.pk].state, []).append(row)
+    for state, rows in by_state.items():
+        if STATE_RANK.get(state, -1) <= STATE_RANK[MessageState.ACCEPTED]:
+            continue
+        OutboundMessage.objects.filter(pk__in=[r.pk for r in rows], state=MessageState.ACCEPTED).update(
+            state=state, state_changed_at=now, updated_at=now
+        )
+        for row in rows:
+            previous, row.state, row.state_changed_at = row.state, state, now
+            signals.message_status_changed.send(
+                sender=OutboundMessage, message=row, event=updates[row.pk], previous_state=previous
+            )
 
 
 def attach_orphan_statuses(bot: Bot, sinch_message_ids: Iterable[str | None]) -> int:

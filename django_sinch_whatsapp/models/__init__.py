@@ -20,6 +20,7 @@ from .core import (
     SignatureVerdict,
     StatusEvent,
     new_webhook_id,
+    validate_base_url_override,
 )
 from .provisioning import MediaProvider, MediaProviderKind, Sticker, Stickerpack, StickerpackNamespace
 
@@ -48,4 +49,5 @@ __all__ = [
     "Stickerpack",
     "StickerpackNamespace",
     "new_webhook_id",
+    "validate_base_url_override",
 ]

@@ -27,6 +27,28 @@ def new_webhook_id() -> str:
     return secrets.token_urlsafe(24)
 
 
+def validate_base_url_override(url: str) -> None:
+    """Only hosts in ``BASE_URL_OVERRIDE_HOSTS``: elsewhere the override would receive the bearer token."""
+    if not url:
+        return
+    from urllib.parse import urlsplit
+
+    from django.core.exceptions import ValidationError
+
+    host = (urlsplit(url).hostname or "").lower()
+    allowed = [str(h).lower() for h in app_settings.BASE_URL_OVERRIDE_HOSTS]
+    if host not in allowed:
+        raise ValidationError(
+            {
+                "base_url_override": _(
+                    "%(host)s is not an allowed override host (SINCH_WHATSAPP['BASE_URL_OVERRIDE_HOSTS'] = %(allowed)s): "
+                    "the bot's bearer token would be sent there."
+                )
+                % {"host": host or url, "allowed": ", ".join(allowed)}
+            }
+        )
+
+
 class Region(models.TextChoices):
     US = "us", _("US (us1.whatsapp.api.sinch.com)")
     EU = "eu", _("EU (eu1.whatsapp.api.sinch.com)")
@@ -109,6 +131,16 @@ class Bot(models.Model):
 
     def __repr__(self) -> str:
         return f"<Bot pk={self.pk} sinch_bot_id={self.sinch_bot_id!r} region={self.region!r}>"
+
+    def clean(self) -> None:
+        super().clean()
+        validate_base_url_override(self.base_url_override)
+
+    def needs_token_again(self, *, region: str, base_url_override: str) -> bool:
+        """Changing where requests go needs the token typed again: it must not follow by itself."""
+        if self.pk is None:
+            return False
+        return (region, base_url_override.rstrip("/")) != (self.region, self.base_url_override.rstrip("/"))
 
     @property
     def base_url(self) -> str:

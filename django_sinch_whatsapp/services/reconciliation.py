@@ -23,9 +23,11 @@ from ..callbacks.processing import apply_status
 from ..clients import client_for_bot
 from ..dispatch import deliver_batch
 from ..exceptions import SecretDecryptionError, SinchAPIError
-from ..models import FINAL_STATES, MessageState, OutboundMessage
+from ..models import MessageState, OutboundMessage
 
 logger = logging.getLogger("django_sinch_whatsapp.reconciliation")
+
+UNSETTLED_STATES = (MessageState.QUEUED, MessageState.DISPATCHED, MessageState.SENT, MessageState.UNKNOWN)
 
 
 @dataclass
@@ -33,6 +35,7 @@ class ReconcileReport:
     checked: int = 0
     changed: int = 0
     redispatched_batches: int = 0
+    abandoned: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -48,12 +51,23 @@ def reconcile(*, older_than: timedelta = timedelta(minutes=15), limit: int = 500
     for batch_id in list(never_sent[:limit]):
         deliver_batch(batch_id)
         report.redispatched_batches += 1
+    # Claimed for sending but never answered (the process died mid-call): the
+    # request may have reached Sinch, so never re-send; say so and let reports settle it.
+    report.abandoned = OutboundMessage.objects.filter(
+        state=MessageState.ACCEPTED, dispatched_at__isnull=False, dispatched_at__lt=cutoff
+    ).update(
+        state=MessageState.UNKNOWN,
+        error_message="Dispatch did not finish",
+        error_details="The process stopped during the call; the request may have reached Sinch. It was not re-sent.",
+        state_changed_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+    # "delivered" counts as settled here: many users never send read receipts.
     stuck = (
-        OutboundMessage.objects.exclude(state__in=FINAL_STATES)
-        .exclude(state=MessageState.ACCEPTED)
+        OutboundMessage.objects.filter(state__in=UNSETTLED_STATES)
         .filter(sinch_message_id__isnull=False, created_at__lt=cutoff, bot__is_active=True)
         .select_related("bot")
-        .order_by("created_at")[:limit]
+        .order_by("updated_at")[:limit]  # least recently looked at first, so no message starves the others
     )
     for message in stuck:
         report.checked += 1
@@ -75,11 +89,14 @@ def reconcile(*, older_than: timedelta = timedelta(minutes=15), limit: int = 500
         message.refresh_from_db(fields=["state"])
         if message.state != before:
             report.changed += 1
+        else:
+            OutboundMessage.objects.filter(pk=message.pk).update(updated_at=timezone.now())
     logger.info(
-        "Reconciled %d message(s): %d changed, %d batch(es) re-dispatched, %d error(s)",
+        "Reconciled %d message(s): %d changed, %d batch(es) re-dispatched, %d abandoned, %d error(s)",
         report.checked,
         report.changed,
         report.redispatched_batches,
+        report.abandoned,
         len(report.errors),
     )
     return report

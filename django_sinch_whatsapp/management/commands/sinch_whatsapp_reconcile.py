@@ -21,7 +21,8 @@ class Command(BaseCommand):
         report = reconcile(older_than=timedelta(seconds=options["older_than"]), limit=options["limit"])
         self.stdout.write(
             f"Checked {report.checked}, changed {report.changed}, "
-            f"re-dispatched {report.redispatched_batches} batch(es), {len(report.errors)} error(s)."
+            f"re-dispatched {report.redispatched_batches} batch(es), "
+            f"marked {report.abandoned} unfinished dispatch(es) unknown, {len(report.errors)} error(s)."
         )
         for error in report.errors:
             self.stderr.write(error)
