@@ -108,3 +108,33 @@ def test_media_url_that_fails_is_recorded(client, bot, media_server, settings, t
     settings.SINCH_WHATSAPP = {**settings.SINCH_WHATSAPP, "INBOUND_MEDIA_DOWNLOAD": True}
     assert post_callback(client, bot, image_payload("img-3", f"{media_server}/gone.png")).status_code == 200
     assert wait_for(lambda: InboundMessage.objects.get().media_error) == "HTTP 404 from the media URL"
+
+
+def test_no_media_download_from_unsigned_callbacks(client, make_bot, media_server, settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)
+    settings.SINCH_WHATSAPP = {
+        **settings.SINCH_WHATSAPP,
+        "INBOUND_MEDIA_DOWNLOAD": True,
+        "REQUIRE_SIGNED_CALLBACKS": False,
+    }
+    bot = make_bot(callback_key="")
+    assert post_callback(client, bot, image_payload("img-4", f"{media_server}/img.png"), key=None).status_code == 200
+    inbound = InboundMessage.objects.get()
+    assert not inbound.media_file and inbound.media_error == ""
+    assert list(tmp_path.rglob("*")) == []
+
+
+def test_storage_failure_is_recorded_and_the_callback_still_succeeds(client, bot, media_server, settings, monkeypatch):
+    settings.SINCH_WHATSAPP = {**settings.SINCH_WHATSAPP, "INBOUND_MEDIA_DOWNLOAD": True}
+    from django.core.files.storage import FileSystemStorage
+
+    def broken_save(self, name, content, max_length=None):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(FileSystemStorage, "save", broken_save)
+    response = post_callback(client, bot, image_payload("img-5", f"{media_server}/img.png"))
+    assert response.status_code == 200
+    from django_sinch_whatsapp.models import CallbackEvent
+
+    assert CallbackEvent.objects.get().processing_state == "processed"
+    assert "disk full" in InboundMessage.objects.get().media_error

@@ -92,3 +92,15 @@ def test_secrets_never_leak(admin_client, api_user, make_bot, fresh_sandbox, cap
     # The error text people see still says what went wrong.
     row = OutboundMessage.objects.get(bot=bad)
     assert row.error_status_code == 401 and row.error_message
+
+
+def test_http_log_hides_media_provider_credentials(sandbox_bot, fresh_sandbox, settings, caplog):
+    from django_sinch_whatsapp import services as svc
+
+    settings.SINCH_WHATSAPP = {**settings.SINCH_WHATSAPP, "LOG_HTTP": True}
+    with caplog.at_level(logging.DEBUG, logger="django_sinch_whatsapp"):
+        svc.add_media_provider(sandbox_bot, "files_basic", username="user", password="pw-VERY-secret-1")
+        svc.add_media_provider(sandbox_bot, "files_bearer", bearer="bearer-VERY-secret-2")
+        svc.sync_media_providers(sandbox_bot)  # GET answers carry the credentials back
+    assert "files_basic" in caplog.text and "********" in caplog.text
+    assert "pw-VERY-secret-1" not in caplog.text and "bearer-VERY-secret-2" not in caplog.text

@@ -112,11 +112,30 @@ def test_dropped_connection_on_send_is_not_resent(sandbox_bot, fresh_sandbox):
     assert wait_for(lambda: fresh_sandbox.count("POST", "/messages") == 1, timeout=5)
 
 
-def test_503_on_send_is_retried_because_sinch_did_not_act(sandbox_bot, fresh_sandbox):
+def test_503_on_send_is_not_retried_because_it_reached_sinch(sandbox_bot, fresh_sandbox):
     fresh_sandbox.faults.fail_next(1, status=503, path_contains="/messages")
+    outcome = send_text(sandbox_bot, ["46732001122"], "Hi")
+    assert fresh_sandbox.count("POST", "/messages") == 1
+    assert outcome.messages[0].state == "error" and outcome.messages[0].error_status_code == 503
+
+
+def test_429_on_send_is_retried_because_sinch_refused_it_unread(sandbox_bot, fresh_sandbox):
+    fresh_sandbox.faults.fail_next(1, status=429, path_contains="/messages", retry_after=0)
     outcome = send_text(sandbox_bot, ["46732001122"], "Hi")
     assert fresh_sandbox.count("POST", "/messages") == 2
     assert outcome.messages[0].state == "queued"
+
+
+def test_retry_after_beyond_the_ceiling_is_not_slept_through(sandbox_bot, fresh_sandbox, settings):
+    import time
+
+    settings.SINCH_WHATSAPP = {**settings.SINCH_WHATSAPP, "RETRY_BACKOFF_MAX": 1.0}
+    fresh_sandbox.faults.fail_next(1, status=429, path_contains="/messages", retry_after=3600)
+    started = time.monotonic()
+    outcome = send_text(sandbox_bot, ["46732001122"], "Hi")
+    assert time.monotonic() - started < 5
+    assert outcome.errors[0].retry_after == 3600
+    assert outcome.messages[0].state == "error" and outcome.messages[0].error_status_code == 429
 
 
 def test_500_on_send_is_not_retried_and_recorded(sandbox_bot, fresh_sandbox):

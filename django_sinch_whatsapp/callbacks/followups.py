@@ -11,7 +11,7 @@ import logging
 from django.db import transaction
 
 from ..conf import app_settings
-from ..models import InboundMessage
+from ..models import InboundMessage, SignatureVerdict
 
 logger = logging.getLogger("django_sinch_whatsapp.callbacks")
 
@@ -20,7 +20,9 @@ MEDIA_TYPES = frozenset({"image", "document", "audio", "video", "voice", "sticke
 
 def schedule_after_inbound(message: InboundMessage) -> None:
     wants_read = bool(app_settings.AUTO_MARK_READ) and message.message_type != "error"
-    wants_media = bool(app_settings.INBOUND_MEDIA_DOWNLOAD) and message.message_type in MEDIA_TYPES
+    # Only from signed callbacks: an unsigned one (REQUIRE_SIGNED_CALLBACKS off) must not make us fetch URLs.
+    verified = message.callback is not None and message.callback.signature_verdict == SignatureVerdict.VALID
+    wants_media = bool(app_settings.INBOUND_MEDIA_DOWNLOAD) and message.message_type in MEDIA_TYPES and verified
     if not (wants_read or wants_media):
         return
     pk = message.pk
@@ -33,7 +35,8 @@ def schedule_after_inbound(message: InboundMessage) -> None:
         else:
             run_followups(pk, mark_read=wants_read, download_media=wants_media)
 
-    transaction.on_commit(run)
+    # robust: the callback is stored and processed; a failure here must not turn it into a 500.
+    transaction.on_commit(run, robust=True)
 
 
 def run_followups(pk: int, *, mark_read: bool, download_media: bool) -> None:
@@ -49,6 +52,10 @@ def run_followups(pk: int, *, mark_read: bool, download_media: bool) -> None:
         except SinchWhatsAppError as err:
             logger.warning("Could not mark inbound message %s read: %s", pk, err)
     if download_media:
-        from ..services.media import download_inbound_media
+        from ..services.media import download_inbound_media, record_media_error
 
-        download_inbound_media(message)
+        try:
+            download_inbound_media(message)
+        except Exception as err:  # storage errors and the like: recorded, never lost silently
+            logger.exception("Downloading the media of inbound message %s failed", pk)
+            record_media_error(message, f"{type(err).__name__}: {err}")

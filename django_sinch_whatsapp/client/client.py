@@ -28,6 +28,7 @@ from ..exceptions import (
     SinchUnavailable,
 )
 from .groups import GroupsMixin
+from .mixin import MAX_NUMBERS, numbers_body, response_json
 from .provisioning import ProvisioningMixin
 from .retry import RetryPolicy, parse_retry_after
 from .session import build_session
@@ -36,9 +37,12 @@ from .stickerpacks import StickerpackMixin
 logger = logging.getLogger("django_sinch_whatsapp.client")
 
 #: whatsapp-message.md / whatsapp-capability.md / opt-in: 1 to 20 numbers per request.
-MAX_NUMBERS_PER_REQUEST = 20
-#: Statuses at which Sinch has certainly not acted on a request, so even a send may be repeated.
-NOT_PROCESSED_STATUSES = (429, 503)
+MAX_NUMBERS_PER_REQUEST = MAX_NUMBERS
+#: 429 "too many requests" means Sinch refused the request unread, so even a send may be repeated.
+#: Any other answer means it reached Sinch: a send is then never repeated.
+NOT_PROCESSED_STATUSES = (429,)
+#: Keys whose values are secrets in request and answer bodies (whatsapp-media-provider.md).
+SECRET_BODY_KEYS = frozenset({"password", "bearer"})
 
 
 @dataclass(frozen=True)
@@ -136,7 +140,8 @@ class SinchWhatsAppClient(ProvisioningMixin, StickerpackMixin, GroupsMixin):
             retryable = response.status_code in self.retry.statuses and (
                 idempotent or response.status_code in NOT_PROCESSED_STATUSES
             )
-            if retryable and attempt <= self.retry.total:
+            if retryable and attempt <= self.retry.total and (retry_after or 0) <= self.retry.backoff_max:
+                # A Retry-After longer than our ceiling is not slept through in a request: raise, carrying it.
                 self._wait(attempt, retry_after, method, path, f"HTTP {response.status_code}")
                 continue
             raise _error_from_response(response, method, path, retry_after)
@@ -165,8 +170,8 @@ class SinchWhatsAppClient(ProvisioningMixin, StickerpackMixin, GroupsMixin):
                 method,
                 path,
                 _redacted_headers(response.request.headers),
-                json.dumps(body)[:4000] if body is not None else "",
-                response.text[:4000],
+                json.dumps(redact_body(body))[:4000] if body is not None else "",
+                json.dumps(redact_body(response_json(response)))[:4000] if response.content else "",
             )
 
     # -- messages (whatsapp-message.md) -----------------------------------
@@ -175,12 +180,12 @@ class SinchWhatsAppClient(ProvisioningMixin, StickerpackMixin, GroupsMixin):
         self, to: Sequence[str], message: dict[str, Any], *, callback: str | None = None
     ) -> list[MessageStatus]:
         """``POST /messages`` for 1 to 20 recipients; one status per recipient."""
-        _check_count("to", to)
+        numbers_body(to, "to")
         body: dict[str, Any] = {"to": list(to), "message": message}
         if callback:
             body["callback"] = callback
         response = self.request("POST", "messages", json_body=body, idempotent=False)
-        data = _json(response)
+        data = response_json(response)
         statuses = data.get("statuses") if isinstance(data, dict) else None
         if not isinstance(statuses, list):
             raise SinchAPIError(
@@ -209,47 +214,32 @@ class SinchWhatsAppClient(ProvisioningMixin, StickerpackMixin, GroupsMixin):
     # -- opt-in (whatsapp-opt-in-and-outs.md) -------------------------------
 
     def opt_in(self, numbers: Sequence[str]) -> None:
-        _check_count("numbers", numbers)
+        numbers_body(numbers, "numbers")
         self.request("POST", "provision/optin", json_body={"numbers": list(numbers)}, idempotent=True)
 
     def opt_out(self, numbers: Sequence[str]) -> None:
         """``DELETE /provision/optin``, the current way to opt numbers out."""
-        _check_count("numbers", numbers)
+        numbers_body(numbers, "numbers")
         self.request("DELETE", "provision/optin", json_body={"numbers": list(numbers)}, idempotent=True)
 
     def opt_out_deprecated(self, numbers: Sequence[str]) -> None:
         """``POST /provision/optout``: deprecated upstream; kept for old accounts."""
-        _check_count("numbers", numbers)
+        numbers_body(numbers, "numbers")
         self.request("POST", "provision/optout", json_body={"numbers": list(numbers)}, idempotent=True)
 
     # -- capability (whatsapp-capability.md) --------------------------------
 
     def capability(self, numbers: Sequence[str], *, method: str = "POST") -> list[CapabilityResult]:
         """Capability of 1 to 20 numbers. ``GET`` carries a JSON body, as the page says."""
-        _check_count("numbers", numbers)
+        numbers_body(numbers, "numbers")
         response = self.request(method, "capability", json_body={"numbers": list(numbers)}, idempotent=True)
-        data = _json(response)
+        data = response_json(response)
         items = data.get("capabilities", []) if isinstance(data, dict) else []
         return [
             CapabilityResult(msisdn=str(item.get("msisdn", "")), capable=bool(item.get("capable")))
             for item in items
             if isinstance(item, dict)
         ]
-
-
-def _check_count(field: str, values: Sequence[str]) -> None:
-    from ..exceptions import MessageValidationError
-
-    if isinstance(values, str):
-        raise MessageValidationError(field, "must be a list of numbers, not a string")
-    count = len(values)
-    if not 1 <= count <= MAX_NUMBERS_PER_REQUEST:
-        raise MessageValidationError(
-            field,
-            f"has {count} entries; Sinch takes 1 to {MAX_NUMBERS_PER_REQUEST} per request",
-            limit=MAX_NUMBERS_PER_REQUEST,
-            actual=count,
-        )
 
 
 def _never_reached_server(err: Exception) -> bool:
@@ -265,13 +255,13 @@ def _never_reached_server(err: Exception) -> bool:
     return False
 
 
-def _json(response: requests.Response) -> Any:
-    if not response.content:
-        return {}
-    try:
-        return response.json()
-    except ValueError:
-        return {}
+def redact_body(value: Any) -> Any:
+    """A copy of a JSON body with media provider passwords and bearer tokens replaced."""
+    if isinstance(value, dict):
+        return {k: "********" if k in SECRET_BODY_KEYS else redact_body(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact_body(item) for item in value]
+    return value
 
 
 def _redacted_headers(headers: Any) -> dict[str, str]:
@@ -281,7 +271,7 @@ def _redacted_headers(headers: Any) -> dict[str, str]:
 def _error_from_response(
     response: requests.Response, method: str, path: str, retry_after: float | None
 ) -> SinchAPIError:
-    data = _json(response)
+    data = response_json(response)
     message = str(data.get("message", "")) if isinstance(data, dict) else ""
     details = str(data.get("details", "")) if isinstance(data, dict) else ""
     if not message:

@@ -29,29 +29,29 @@ def download_inbound_media(message: InboundMessage) -> InboundMessage:
         return message
     url = str((message.content or {}).get("url") or "")
     if not url.startswith(("http://", "https://")):
-        return _fail(message, "no media URL in the message")
+        return record_media_error(message, "no media URL in the message")
     limit = int(app_settings.INBOUND_MEDIA_MAX_BYTES)
     timeout = (float(app_settings.CONNECT_TIMEOUT), float(app_settings.READ_TIMEOUT))
     try:
         with requests.get(url, stream=True, timeout=timeout, headers={"User-Agent": USER_AGENT}) as response:
             if response.status_code != 200:
-                return _fail(message, f"HTTP {response.status_code} from the media URL")
+                return record_media_error(message, f"HTTP {response.status_code} from the media URL")
             declared = int(response.headers.get("Content-Length") or 0)
             if declared > limit:
-                return _fail(message, f"{declared} bytes is over the {limit}-byte limit")
+                return record_media_error(message, f"{declared} bytes is over the {limit}-byte limit")
             with tempfile.SpooledTemporaryFile(max_size=1024 * 1024) as buffer:
                 size = 0
                 for chunk in response.iter_content(CHUNK):
                     size += len(chunk)
                     if size > limit:
-                        return _fail(message, f"more than the {limit}-byte limit")
+                        return record_media_error(message, f"more than the {limit}-byte limit")
                     buffer.write(chunk)
                 buffer.seek(0)
                 mime = str((message.content or {}).get("mime_type") or response.headers.get("Content-Type") or "")
                 storage = storages[str(app_settings.INBOUND_MEDIA_STORAGE)]
                 name = storage.save(_file_name(message, mime), File(buffer))
     except requests.RequestException as err:
-        return _fail(message, f"download failed: {type(err).__name__}")
+        return record_media_error(message, f"download failed: {type(err).__name__}")
     message.media_file.name = name
     message.media_size = size
     message.media_error = ""
@@ -68,7 +68,7 @@ def _file_name(message: InboundMessage, mime: str) -> str:
     return f"{app_settings.INBOUND_MEDIA_PATH}/{message.bot_id}/{safe_id}{extension}"
 
 
-def _fail(message: InboundMessage, reason: str) -> InboundMessage:
+def record_media_error(message: InboundMessage, reason: str) -> InboundMessage:
     logger.warning("Inbound media of %s not kept: %s", message.pk, reason)
     message.media_error = reason[:300]
     message.save(update_fields=["media_error"])

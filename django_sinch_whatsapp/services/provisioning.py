@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +35,6 @@ from ..exceptions import MessageValidationError, SinchAPIError
 from ..models import (
     Bot,
     Capability,
-    Contact,
     InboundMessage,
     MediaProvider,
     MediaProviderKind,
@@ -45,7 +44,7 @@ from ..models import (
     StickerpackNamespace,
 )
 from ..phone import Recipient, best_effort_e164
-from .recipients import RejectedRecipient, normalize_numbers
+from .recipients import RejectedRecipient, contacts_for, normalize_numbers
 
 logger = logging.getLogger("django_sinch_whatsapp.services")
 
@@ -117,21 +116,11 @@ def _in_batches(
     return outcome
 
 
-def _contacts(bot: Bot, numbers: Iterable[str]) -> Any:
-    """Contacts of ``bot`` for these E.164 numbers, created when missing; a queryset to update."""
-    numbers = list(numbers)
-    known = set(Contact.objects.filter(bot=bot, number__in=numbers).values_list("number", flat=True))
-    missing = [Contact(bot=bot, number=number) for number in numbers if number not in known]
-    if missing:
-        Contact.objects.bulk_create(missing, ignore_conflicts=True)
-    return Contact.objects.filter(bot=bot, number__in=numbers)
-
-
 def _record_opt_in(bot: Bot, state: str, source: str) -> Callable[[list[Recipient], Any], None]:
     def record(batch: list[Recipient], _answer: Any) -> None:
         now = timezone.now()
         with transaction.atomic():
-            _contacts(bot, [item.e164 for item in batch]).update(
+            contacts_for(bot, [item.e164 for item in batch]).update(
                 opt_in_state=state, opt_in_changed_at=now, opt_in_source=source, updated_at=now
             )
 
@@ -197,7 +186,7 @@ def check_capability(bot: Bot, numbers: Sequence[str] | str) -> CapabilityOutcom
             for capable in (True, False):
                 chosen = [number for number, value in found.items() if value is capable]
                 if chosen:
-                    _contacts(bot, chosen).update(
+                    contacts_for(bot, chosen).update(
                         capability=Capability.CAPABLE if capable else Capability.NOT_CAPABLE,
                         capability_checked_at=now,
                         updated_at=now,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from django.db.models import QuerySet
+
 from ..exceptions import MessageValidationError
+from ..models import Bot, Contact
 from ..phone import InvalidPhoneNumber, Recipient, recipient
 
 
@@ -41,3 +44,13 @@ def normalize_numbers(
             continue
         accepted.setdefault(item.wire, item)  # the same number twice is sent once
     return list(accepted.values()), rejected
+
+
+def contacts_for(bot: Bot, numbers: Iterable[str]) -> QuerySet[Contact]:
+    """The bot's contacts for these E.164 numbers, created when missing (two or three queries)."""
+    numbers = list(numbers)
+    known = set(Contact.objects.filter(bot=bot, number__in=numbers).values_list("number", flat=True))
+    missing = [Contact(bot=bot, number=number) for number in numbers if number not in known]
+    if missing:
+        Contact.objects.bulk_create(missing, ignore_conflicts=True)
+    return Contact.objects.filter(bot=bot, number__in=numbers)

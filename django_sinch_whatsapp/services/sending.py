@@ -18,9 +18,8 @@ from .. import dispatch
 from ..client import messages as builders
 from ..client.client import MAX_NUMBERS_PER_REQUEST
 from ..exceptions import MessageValidationError, OutsideCustomerCareWindow, SinchAPIError
-from ..models import Bot, Contact, MessageType, OutboundMessage
-from ..phone import Recipient
-from .recipients import RejectedRecipient, normalize_numbers
+from ..models import Bot, MessageType, OutboundMessage
+from .recipients import RejectedRecipient, contacts_for, normalize_numbers
 
 WINDOW_CLOSED_REASON = "the 24-hour customer care window is closed (no message from this contact in 24 hours)"
 
@@ -78,7 +77,7 @@ def send_message(
     message_type = message["type"]
     callback = callback_url if callback_url is not None else bot.callback_url
     with transaction.atomic():
-        contacts = _contacts_for(bot, [r for r in recipients if not r.is_group])
+        contacts = {c.number: c for c in contacts_for(bot, [r.e164 for r in recipients if not r.is_group])}
         if not allow_outside_window and message_type != MessageType.TEMPLATE:
             # whatsapp-message.md, message flow: outside the 24-hour customer care
             # window only templates may be sent; refuse before any request.
@@ -116,22 +115,3 @@ def send_message(
 
 def send_text(bot: Bot, to: Sequence[str] | str, text: str, *, preview_url: bool = False, **kwargs: Any) -> SendOutcome:
     return send_message(bot, to, builders.text(text, preview_url=preview_url), **kwargs)
-
-
-def _contacts_for(bot: Bot, recipients: list[Recipient]) -> dict[str, Contact]:
-    numbers = [r.e164 for r in recipients]
-    existing = {c.number: c for c in Contact.objects.filter(bot=bot, number__in=numbers)}
-    missing = [Contact(bot=bot, number=n) for n in numbers if n not in existing]
-    if missing:
-        Contact.objects.bulk_create(missing, ignore_conflicts=True)
-        existing = {c.number: c for c in Contact.objects.filter(bot=bot, number__in=numbers)}
-    return existing
-
-
-def touch_contact(bot: Bot, number_e164: str, **changes: Any) -> Contact:
-    contact, _ = Contact.objects.get_or_create(bot=bot, number=number_e164)
-    if changes:
-        for name, value in changes.items():
-            setattr(contact, name, value)
-        contact.save(update_fields=[*changes, "updated_at"])
-    return contact
