@@ -127,7 +127,12 @@ class Bot(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.sinch_bot_id}, {self.get_region_display()})"
+        where = self.region.upper()
+        if self.base_url_override:
+            from urllib.parse import urlsplit
+
+            where += f" via {urlsplit(self.base_url_override).netloc}"
+        return f"{self.name} ({self.sinch_bot_id}, {where})"
 
     def __repr__(self) -> str:
         return f"<Bot pk={self.pk} sinch_bot_id={self.sinch_bot_id!r} region={self.region!r}>"
