@@ -5,8 +5,7 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from ..models import Bot, Contact, InboundMessage, OutboundMessage, StatusEvent
-from ..models.core import validate_base_url_override
+from ..models import Bot, Contact, InboundMessage, OutboundMessage, StatusEvent, validate_base_url_override
 
 
 class BotSerializer(serializers.ModelSerializer):

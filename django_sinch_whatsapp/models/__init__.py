@@ -1,26 +1,18 @@
 """Models, one module per area; import them from here."""
 
-from .core import (
-    CUSTOMER_CARE_WINDOW,
+from .bots import Bot, Region, new_webhook_id, validate_base_url_override
+from .callbacks import CallbackEvent, ProcessingState, SignatureVerdict
+from .contacts import CUSTOMER_CARE_WINDOW, Capability, Contact, OptInState
+from .messages import (
     FINAL_STATES,
     LOCKED_STATES,
     STATE_RANK,
     TERMINAL_STATES,
-    Bot,
-    CallbackEvent,
-    Capability,
-    Contact,
     InboundMessage,
     MessageState,
     MessageType,
-    OptInState,
     OutboundMessage,
-    ProcessingState,
-    Region,
-    SignatureVerdict,
     StatusEvent,
-    new_webhook_id,
-    validate_base_url_override,
 )
 from .provisioning import MediaProvider, MediaProviderKind, Sticker, Stickerpack, StickerpackNamespace
 

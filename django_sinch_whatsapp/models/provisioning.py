@@ -14,7 +14,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .core import Bot
+from .bots import Bot
 
 
 class MediaProviderKind(models.TextChoices):

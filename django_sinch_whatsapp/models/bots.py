@@ -1,0 +1,163 @@
+"""Bots: a tenant's Sinch WhatsApp senders, with their secrets encrypted."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from ..conf import app_settings
+from ..fields import EncryptedSecretField
+
+
+def new_webhook_id() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def validate_base_url_override(url: str) -> None:
+    """Only hosts in ``BASE_URL_OVERRIDE_HOSTS``: elsewhere the override would receive the bearer token."""
+    if not url:
+        return
+    from urllib.parse import urlsplit
+
+    from django.core.exceptions import ValidationError
+
+    host = (urlsplit(url).hostname or "").lower()
+    allowed = [str(h).lower() for h in app_settings.BASE_URL_OVERRIDE_HOSTS]
+    if host not in allowed:
+        raise ValidationError(
+            {
+                "base_url_override": _(
+                    "%(host)s is not an allowed override host (SINCH_WHATSAPP['BASE_URL_OVERRIDE_HOSTS'] = %(allowed)s): "
+                    "the bot's bearer token would be sent there."
+                )
+                % {"host": host or url, "allowed": ", ".join(allowed)}
+            }
+        )
+
+
+class Region(models.TextChoices):
+    US = "us", _("US (us1.whatsapp.api.sinch.com)")
+    EU = "eu", _("EU (eu1.whatsapp.api.sinch.com)")
+
+
+class BotQuerySet(models.QuerySet["Bot"]):
+    def for_tenant(self, tenant: Any) -> BotQuerySet:
+        return self.filter(tenant=tenant)
+
+    def active(self) -> BotQuerySet:
+        return self.filter(is_active=True)
+
+
+class Bot(models.Model):
+    """A Sinch WhatsApp bot (a business sender) owned by one tenant."""
+
+    tenant = models.ForeignKey(
+        app_settings.TENANT_MODEL,
+        on_delete=models.CASCADE,
+        related_name="sinch_whatsapp_bots",
+        help_text=_("Who owns this bot. Set by SINCH_WHATSAPP['TENANT_MODEL']."),
+    )
+    name = models.CharField(_("name"), max_length=100, help_text=_("A name people recognise, e.g. 'Support line'."))
+    sinch_bot_id = models.CharField(
+        _("Sinch bot id"), max_length=100, help_text=_("The bot identifier Sinch gave you, used in every API path.")
+    )
+    bearer_token = EncryptedSecretField(
+        _("bearer token"), help_text=_("The bot's Sinch bearer token. Stored encrypted; never shown again.")
+    )
+    callback_key = EncryptedSecretField(
+        _("callback signing key"),
+        blank=True,
+        default="",
+        help_text=_("The HMAC key Sinch signs callbacks with. Stored encrypted; never shown again."),
+    )
+    previous_callback_key = EncryptedSecretField(
+        _("previous callback signing key"),
+        blank=True,
+        default="",
+        help_text=_("During a key rotation, the old key: callbacks signed with either are accepted."),
+    )
+    region = models.CharField(
+        _("region"),
+        max_length=8,
+        choices=Region.choices,
+        default=Region.US,
+        help_text=_("The region the bot was provisioned in. The US and EU hosts are not interchangeable."),
+    )
+    base_url_override = models.URLField(
+        _("base URL override"),
+        blank=True,
+        default="",
+        help_text=_("Leave empty for Sinch. Set to a sandbox URL (e.g. http://127.0.0.1:8765/us1) to test."),
+    )
+    webhook_id = models.CharField(
+        _("webhook id"),
+        max_length=64,
+        unique=True,
+        default=new_webhook_id,
+        editable=False,
+        help_text=_("Unguessable part of this bot's callback URL."),
+    )
+    is_active = models.BooleanField(
+        _("active"), default=True, help_text=_("Inactive bots send nothing and refuse callbacks.")
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = BotQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("bot")
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "sinch_bot_id"], name="sinch_whatsapp_bot_unique_per_tenant"),
+        ]
+
+    def __str__(self) -> str:
+        where = self.region.upper()
+        if self.base_url_override:
+            from urllib.parse import urlsplit
+
+            where += f" via {urlsplit(self.base_url_override).netloc}"
+        return f"{self.name} ({self.sinch_bot_id}, {where})"
+
+    def __repr__(self) -> str:
+        return f"<Bot pk={self.pk} sinch_bot_id={self.sinch_bot_id!r} region={self.region!r}>"
+
+    def clean(self) -> None:
+        super().clean()
+        validate_base_url_override(self.base_url_override)
+
+    def needs_token_again(self, *, region: str, base_url_override: str) -> bool:
+        """Changing where requests go needs the token typed again: it must not follow by itself."""
+        if self.pk is None:
+            return False
+        return (region, base_url_override.rstrip("/")) != (self.region, self.base_url_override.rstrip("/"))
+
+    @property
+    def base_url(self) -> str:
+        if self.base_url_override:
+            return self.base_url_override.rstrip("/")
+        return app_settings.region_base_url(self.region)
+
+    @property
+    def callback_path(self) -> str:
+        return reverse("sinch_whatsapp:callback", kwargs={"webhook_id": self.webhook_id})
+
+    @property
+    def callback_url(self) -> str:
+        """Absolute webhook URL when ``PUBLIC_BASE_URL`` is set, else ''."""
+        base = str(app_settings.PUBLIC_BASE_URL or "").rstrip("/")
+        return f"{base}{self.callback_path}" if base else ""
+
+    def signing_keys(self) -> list[tuple[str, str]]:
+        """(label, key) pairs to verify callbacks with: current first."""
+        keys = []
+        if self.callback_key:
+            keys.append(("current", self.callback_key.reveal()))
+        if self.previous_callback_key:
+            keys.append(("previous", self.previous_callback_key.reveal()))
+        return keys
