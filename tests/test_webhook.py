@@ -311,3 +311,31 @@ def test_duplicate_report_fires_status_received_once(client, bot, sent_message):
     finally:
         signals.status_received.disconnect(dispatch_uid="once")
     assert seen == ["sent"]
+
+
+def test_prune_keeps_recent_and_failed_callbacks_and_refuses_a_short_retention(client, bot, sent_message):
+    from datetime import timedelta
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+    from django.utils import timezone
+
+    for state in ("sent", "delivered"):
+        post_callback(client, bot, status_payload(sent_message.sinch_message_id, state))
+    old, recent = CallbackEvent.objects.order_by("received_at")
+    CallbackEvent.objects.filter(pk=old.pk).update(received_at=timezone.now() - timedelta(days=40))
+    failed = CallbackEvent.objects.create(
+        bot=bot,
+        body=b"{}",
+        signature_verdict="valid",
+        processing_state="failed",
+        received_at=timezone.now() - timedelta(days=40),
+    )
+    with pytest.raises(CommandError):
+        call_command("sinch_whatsapp_prune_callbacks", "--days", "1")
+    out = StringIO()
+    call_command("sinch_whatsapp_prune_callbacks", stdout=out)
+    assert "Deleted 1 callback(s)" in out.getvalue()
+    assert set(CallbackEvent.objects.values_list("pk", flat=True)) == {recent.pk, failed.pk}
+    assert StatusEvent.objects.count() == 2  # the history stays
