@@ -60,6 +60,9 @@ def process_callback_event(event: CallbackEvent) -> str:
             profiles = {c.wa_id_e164: c.profile_name for c in parsed.contacts if c.profile_name}
             for notification in parsed.notifications:
                 record_inbound(event.bot, notification, callback=event, profiles=profiles)
+            note = f"{len(parsed.unreadable)} entries not understood" if parsed.unreadable else ""
+            # In the same transaction: the row says "processed" exactly when the changes are there.
+            _finish(event, ProcessingState.PROCESSED, note)
     except Exception as err:
         _finish(event, ProcessingState.FAILED, traceback.format_exc())
         signals.callback_processing_failed.send(sender=CallbackEvent, callback_event=event, exception=err)
@@ -67,8 +70,6 @@ def process_callback_event(event: CallbackEvent) -> str:
     if new_status_ids:
         # The send may have committed its Sinch ids while we stored these.
         attach_orphan_statuses(event.bot, new_status_ids)
-    note = f"{len(parsed.unreadable)} entries not understood" if parsed.unreadable else ""
-    _finish(event, ProcessingState.PROCESSED, note)
     return event.processing_state
 
 
