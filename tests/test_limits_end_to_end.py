@@ -6,6 +6,7 @@ import pytest
 
 from django_sinch_whatsapp import services
 from django_sinch_whatsapp.client import messages
+from django_sinch_whatsapp.client.messages import validation
 from django_sinch_whatsapp.exceptions import MessageValidationError
 from django_sinch_whatsapp.models import OutboundMessage
 
@@ -18,12 +19,12 @@ TEMPLATE_TEXT = {"template.header_params": {"header_text_length": 5}, "template.
 
 def unvalidated(build, value):
     """What a caller could post as raw JSON: the builder's dict without its checks."""
-    original = messages._validate
-    messages._validate = lambda message, **kwargs: {k: v for k, v in message.items() if v is not None}
+    original = validation._validate
+    validation._validate = lambda message, **kwargs: {k: v for k, v in message.items() if v is not None}
     try:
         return dict(build(value))
     finally:
-        messages._validate = original
+        validation._validate = original
 
 
 @pytest.mark.parametrize("limit", messages.LIMITS, ids=lambda limit: limit.name)
