@@ -14,6 +14,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from ..models import CUSTOMER_CARE_WINDOW, Contact, InboundMessage, OutboundMessage, StatusEvent
+from .actions import ContactActionsMixin, InboundActionsMixin
 from .common import BotColumnMixin, ReadOnlyAdminMixin, error_block, json_block, truncate
 
 
@@ -43,9 +44,10 @@ def _changelist_link(model: type[Model], text: str, **filters: Any) -> SafeStrin
 
 
 @admin.register(Contact)
-class ContactAdmin(BotColumnMixin, admin.ModelAdmin):
+class ContactAdmin(ContactActionsMixin, BotColumnMixin, admin.ModelAdmin):
     list_display = ["number", "profile_name", "bot_name", "opt_in_state", "capability", "last_inbound_at", "window"]
     list_filter = [WindowFilter, "opt_in_state", "capability", "bot"]
+    actions = ["opt_in", "opt_out", "check_capability"]
     search_fields = ["number", "profile_name"]
     list_select_related = ["bot"]
     # Opt-in, capability and the window are written by services and callbacks, never by hand.
@@ -183,8 +185,9 @@ class OutboundMessageAdmin(BotColumnMixin, ReadOnlyAdminMixin, admin.ModelAdmin)
 
 
 @admin.register(InboundMessage)
-class InboundMessageAdmin(BotColumnMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class InboundMessageAdmin(InboundActionsMixin, BotColumnMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["received_at", "bot_name", "sender", "message_type", "preview", "read_at"]
+    actions = ["mark_read"]
     list_filter = ["message_type", "bot"]
     search_fields = ["from_e164", "from_number", "text", "sinch_message_id"]
     list_select_related = ["bot", "contact"]
