@@ -155,3 +155,85 @@ def test_non_numeric_filters_are_400_not_500(api, bot):
         "/api/sinch-whatsapp/inbound/?bot=x",
     ):
         assert api.get(path).status_code == 400, path
+
+
+def test_out_of_range_bot_filter_is_400_not_500(api, bot):
+    # Found by schemathesis: int() accepts it, the database driver does not (SQLite OverflowError).
+    for value in (2**63, -(2**70), 10**40):
+        for path in ("/api/sinch-whatsapp/messages/", "/api/sinch-whatsapp/contacts/", "/api/sinch-whatsapp/inbound/"):
+            response = api.get(path, {"bot": str(value)})
+            assert response.status_code == 400, (path, value)
+            assert response.json() == {"bot": "must be a whole number"}
+    assert api.get("/api/sinch-whatsapp/messages/", {"bot": str(2**63 - 1)}).status_code == 200
+
+
+def test_nul_in_text_filters_is_400_not_500(api, bot):
+    # PostgreSQL refuses NUL in text parameters (DataError): a 500 there before.
+    assert api.get("/api/sinch-whatsapp/contacts/?number=%2B4673%00").status_code == 400
+    assert api.get("/api/sinch-whatsapp/messages/?state=queued%00").status_code == 400
+    assert api.get("/api/sinch-whatsapp/messages/?state=queued").status_code == 200
+
+
+def _cursor(raw):
+    import base64
+
+    return base64.b64encode(raw.encode()).decode()
+
+
+def test_tampered_cursor_is_404_not_500(api, bot):
+    # A cursor's position reached the query unchecked: no timestamp raised Django's ValidationError,
+    # an offset beyond +-15:59 a PostgreSQL DataError.
+    for raw in ("p=garbage", "r=1&p=2020-13-45", "p=0001-01-01T00:00:00+23:59", "p=2020-01-01T00:00:00"):
+        for path in ("/api/sinch-whatsapp/messages/", "/api/sinch-whatsapp/contacts/", "/api/sinch-whatsapp/inbound/"):
+            response = api.get(path, {"cursor": _cursor(raw)})
+            assert response.status_code == 404, (path, raw)
+            assert response.json() == {"detail": "Invalid cursor"}
+    assert api.get("/api/sinch-whatsapp/messages/", {"cursor": _cursor("p=2020-01-01T00:00:00Z")}).status_code == 200
+
+
+def test_cursor_pages_still_follow_each_other(api, bot):
+    for i in range(3):
+        OutboundMessage.objects.create(
+            bot=bot, recipient=f"4673200112{i}", message_type="text", payload={"type": "text", "text": "x"}
+        )
+    first = api.get("/api/sinch-whatsapp/messages/", {"page_size": 2}).json()
+    second = api.get(first["next"]).json()
+    assert len(first["results"]) == 2 and len(second["results"]) == 1 and second["next"] is None
+    assert {m["id"] for m in first["results"] + second["results"]} == {
+        str(pk) for pk in OutboundMessage.objects.values_list("pk", flat=True)
+    }
+
+
+def test_json_body_nested_too_deeply_is_400_not_500(api, bot):
+    # DRF's JSONParser let Python's RecursionError through.
+    body = "[" * 5000 + "]" * 5000
+    response = api.post(f"/api/sinch-whatsapp/bots/{bot.pk}/opt-in/", body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json() == {"detail": "JSON parse error - nested too deeply"}
+
+
+def test_form_body_over_django_limits_is_json_not_an_html_page(api, bot, settings):
+    # Found by schemathesis: Django's own limits raised past DRF and answered Django's HTML 400 page.
+    from urllib.parse import urlencode
+
+    path = f"/api/sinch-whatsapp/bots/{bot.pk}/opt-in/"
+    fields = urlencode([("numbers", "46732001122")] * (settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1))
+    response = api.post(path, fields, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400 and response["Content-Type"] == "application/json"
+    assert "DATA_UPLOAD_MAX_NUMBER_FIELDS" in response.json()["detail"]
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+    response = api.post(path, {"numbers": ["4" * 200]}, format="multipart")
+    assert response.status_code == 413 and response["Content-Type"] == "application/json"
+    assert "detail" in response.json()
+
+
+def test_message_with_nul_character_is_400_not_500(api, bot):
+    # PostgreSQL's jsonb refuses \u0000: storing the payload was a 500 there.
+    response = api.post(
+        f"/api/sinch-whatsapp/bots/{bot.pk}/send/",
+        {"to": ["46732001122"], "message": {"type": "text", "text": "a\x00b"}, "allow_outside_window": True},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json() == {"message": ["Null characters are not allowed."]}
+    assert OutboundMessage.objects.count() == 0

@@ -12,6 +12,13 @@ from rest_framework.response import Response
 from .. import services
 from ..services.provisioning import NumbersOutcome
 from .errors import sinch_error_response
+from .schema import (
+    NUMBERS_EXAMPLES,
+    RETRY_AFTER,
+    CapabilityOutcomeSerializer,
+    NumbersOutcomeSerializer,
+    numbers_responses,
+)
 from .serializers import NumbersSerializer
 
 
@@ -35,20 +42,35 @@ def numbers_response(outcome: NumbersOutcome, extra: dict[str, Any] | None = Non
 class BotContactActions:
     """Opt-in/out and capability on a bot: ``/bots/{id}/opt-in/`` etc."""
 
-    @extend_schema(request=NumbersSerializer)
+    @extend_schema(
+        request=NumbersSerializer,
+        responses=numbers_responses(NumbersOutcomeSerializer),
+        parameters=[RETRY_AFTER],
+        examples=NUMBERS_EXAMPLES,
+    )
     @action(detail=True, methods=["post"], url_path="opt-in")
     def opt_in(self, request: Request, pk: Any = None) -> Response:
         bot = self.get_object()  # type: ignore[attr-defined]
         data = _numbers(request)
         return numbers_response(services.opt_in(bot, data, source=f"api:{request.user}"))
 
-    @extend_schema(request=NumbersSerializer)
+    @extend_schema(
+        request=NumbersSerializer,
+        responses=numbers_responses(NumbersOutcomeSerializer),
+        parameters=[RETRY_AFTER],
+        examples=NUMBERS_EXAMPLES,
+    )
     @action(detail=True, methods=["post"], url_path="opt-out")
     def opt_out(self, request: Request, pk: Any = None) -> Response:
         bot = self.get_object()  # type: ignore[attr-defined]
         return numbers_response(services.opt_out(bot, _numbers(request), source=f"api:{request.user}"))
 
-    @extend_schema(request=NumbersSerializer)
+    @extend_schema(
+        request=NumbersSerializer,
+        responses=numbers_responses(CapabilityOutcomeSerializer),
+        parameters=[RETRY_AFTER],
+        examples=NUMBERS_EXAMPLES,
+    )
     @action(detail=True, methods=["post"])
     def capability(self, request: Request, pk: Any = None) -> Response:
         bot = self.get_object()  # type: ignore[attr-defined]

@@ -127,10 +127,32 @@ class SendSerializer(serializers.Serializer):
             data = {**data, "to": [data["to"]]}
         return super().to_internal_value(data)
 
+    def validate_message(self, message: dict[str, Any]) -> dict[str, Any]:
+        # The message is stored as JSON: PostgreSQL's jsonb refuses \u0000 (a 500 otherwise).
+        if _contains_nul(message):
+            raise serializers.ValidationError("Null characters are not allowed.")
+        return message
+
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if ("text" in attrs) == ("message" in attrs):
             raise serializers.ValidationError("Give exactly one of 'text' and 'message'.")
         return attrs
+
+
+def _contains_nul(value: Any) -> bool:
+    """Whether a NUL character is in any string or key of a JSON value (without recursion: any depth)."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
 
 
 class ContactSerializer(serializers.ModelSerializer):

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.module_loading import import_string
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
-from rest_framework.pagination import CursorPagination
+from rest_framework.exceptions import NotFound, ParseError, ValidationError
+from rest_framework.pagination import Cursor, CursorPagination
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -19,24 +26,37 @@ from rest_framework.response import Response
 from .. import services
 from ..conf import app_settings
 from ..exceptions import MessageValidationError, OutsideCustomerCareWindow, SinchAPIError
-from ..models import Bot, OutboundMessage, StatusEvent
+from ..models import Bot, MessageState, OutboundMessage, StatusEvent
 from .bot_actions import BotContactActions
 from .errors import sinch_error_response, validation_error_response, window_error_response
+from .schema import RETRY_AFTER, SEND_EXAMPLES, TenantScopedAutoSchema, bot_filter, send_responses
 from .serializers import BotSerializer, OutboundMessageSerializer, SendSerializer
 from .tenancy import tenant_ids_for_user
 
 if TYPE_CHECKING:
     from rest_framework.permissions import _PermissionClass
+    from rest_framework.schemas.inspectors import ViewInspector
 
 
 def _authentication_classes() -> list[Any]:
     return [import_string(path) for path in app_settings.API_AUTHENTICATION_CLASSES]
 
 
+class DepthSafeJSONParser(JSONParser):
+    """DRF's JSON parser, with a body nested too deeply for Python's json module answered as a 400."""
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError("JSON parse error - nested too deeply") from None
+
+
 class TenantScopedMixin:
     """Every queryset goes through here: another tenant's objects answer 404."""
 
     permission_classes: Sequence[_PermissionClass] = [IsAuthenticated]
+    schema: ViewInspector | None = TenantScopedAutoSchema()
 
     def get_authenticators(self) -> list[Any]:
         return [cls() for cls in _authentication_classes()]
@@ -51,6 +71,11 @@ class TenantScopedMixin:
         context["tenant_ids"] = self.tenant_ids()
         return context
 
+    def get_parsers(self) -> list[Any]:
+        # DRF's JSONParser lets a RecursionError (a body nested deeper than Python's limit) become a 500.
+        parsers = super().get_parsers()  # type: ignore[misc]
+        return [DepthSafeJSONParser() if type(parser) is JSONParser else parser for parser in parsers]
+
     def handle_exception(self, exc: Exception) -> Response:
         """Sinch's errors keep its ``message``/``details``; ours name the field and limit. Never a 500."""
         if isinstance(exc, SinchAPIError):
@@ -59,15 +84,36 @@ class TenantScopedMixin:
             return validation_error_response(exc)
         if isinstance(exc, OutsideCustomerCareWindow):
             return window_error_response(exc)
+        if isinstance(exc, RequestDataTooBig):
+            return Response({"detail": str(exc)}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+        if isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
+            # Django's own limits on a form body: left alone they become Django's HTML 400 page.
+            exc = ParseError(str(exc))
         return super().handle_exception(exc)  # type: ignore[misc]
 
 
+#: Primary keys are 64-bit signed integers; a larger number must not reach the database driver.
+MAX_ID = 2**63 - 1
+
+
 def int_param(params: Any, name: str) -> int:
-    """A whole-number query parameter, or a 400 naming it."""
+    """A whole-number query parameter that fits a primary key, or a 400 naming it."""
     try:
-        return int(params[name])
+        value = int(params[name])
     except (TypeError, ValueError):
         raise ValidationError({name: "must be a whole number"}) from None
+    if not -MAX_ID - 1 <= value <= MAX_ID:
+        # SQLite raises OverflowError, PostgreSQL an out-of-range error: a 500 either way.
+        raise ValidationError({name: "must be a whole number"})
+    return value
+
+
+def text_param(params: Any, name: str) -> str:
+    """A text query parameter, or a 400 naming it: PostgreSQL refuses NUL in text (a 500 otherwise)."""
+    value = str(params[name])
+    if "\x00" in value:
+        raise ValidationError({name: "Null characters are not allowed."})
+    return value
 
 
 def _messages_with_history() -> QuerySet[OutboundMessage]:
@@ -82,7 +128,7 @@ class BotViewSet(BotContactActions, TenantScopedMixin, viewsets.ModelViewSet):
     def get_queryset(self) -> QuerySet[Bot]:
         return Bot.objects.filter(tenant_id__in=self.tenant_ids()).order_by("pk")
 
-    @extend_schema(request=SendSerializer, responses={201: OutboundMessageSerializer(many=True)})
+    @extend_schema(request=SendSerializer, responses=send_responses(), parameters=[RETRY_AFTER], examples=SEND_EXAMPLES)
     @action(detail=True, methods=["post"])
     def send(self, request: Request, pk: Any = None) -> Response:
         """Send a text or any message object to one or more recipients from this bot."""
@@ -127,7 +173,35 @@ class MessageCursorPagination(CursorPagination):
     page_size_query_param = "page_size"
     ordering = ("-created_at", "id")
 
+    def decode_cursor(self, request: Request) -> Cursor | None:
+        """DRF's cursor, its position (a timestamp: every ordering here starts with one) checked and in UTC.
 
+        A tampered or truncated position would otherwise reach the query and answer 500: no timestamp
+        (Django's ValidationError), or an offset PostgreSQL refuses (beyond +-15:59).
+        """
+        cursor = super().decode_cursor(request)
+        if cursor is None or cursor.position is None:
+            return cursor
+        position = str(cursor.position)  # text, whatever the stubs say
+        try:
+            moment = parse_datetime(position)
+            if moment is None or (settings.USE_TZ and timezone.is_naive(moment)):
+                raise ValueError(position)
+            if timezone.is_aware(moment):
+                moment = moment.astimezone(datetime.UTC)
+        except (ValueError, OverflowError):
+            raise NotFound(self.invalid_cursor_message) from None
+        return cursor._replace(position=str(moment))  # type: ignore[arg-type]
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            bot_filter(),
+            OpenApiParameter("state", OpenApiTypes.STR, enum=MessageState.values, description="Only this state."),
+        ]
+    )
+)
 class OutboundMessageViewSet(
     TenantScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
@@ -140,7 +214,7 @@ class OutboundMessageViewSet(
         queryset = _messages_with_history().filter(bot__tenant_id__in=self.tenant_ids())
         params = self.request.query_params
         if params.get("state"):
-            queryset = queryset.filter(state=params["state"])
+            queryset = queryset.filter(state=text_param(params, "state"))
         if params.get("bot"):
             queryset = queryset.filter(bot_id=int_param(params, "bot"))
         return queryset.order_by("-created_at", "id")

@@ -1,0 +1,234 @@
+"""The OpenAPI description of what the API answers, errors included.
+
+The serializers here only describe responses (nothing is validated with them). Every view of the API
+uses :class:`TenantScopedAutoSchema`, which adds the answers every operation can give (see
+:func:`with_standard_errors`) to what each view declares with ``extend_schema``. The schemathesis run in
+``tests/test_api_schemathesis.py`` holds the API to this description.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
+from rest_framework import serializers
+
+from .serializers import OutboundMessageSerializer
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    """DRF's own errors: authentication, permission, not found, method, media type."""
+
+    detail = serializers.CharField()
+
+
+class SinchErrorBodySerializer(serializers.Serializer):
+    code = serializers.ChoiceField(
+        choices=["sinch_bad_request", "sinch_unauthorized", "sinch_outcome_unknown", "sinch_unavailable", "sinch_error"]
+    )
+    sinch_status = serializers.IntegerField(allow_null=True, help_text="Sinch's HTTP status; null without an answer.")
+    message = serializers.CharField(allow_blank=True, help_text="Sinch's own `message`.")
+    details = serializers.CharField(allow_blank=True, help_text="Sinch's own `details`.")
+    hint = serializers.CharField(allow_blank=True)
+
+
+class SinchErrorSerializer(serializers.Serializer):
+    """Sinch refused the call or could not be reached; a 503 carries ``Retry-After``."""
+
+    error = SinchErrorBodySerializer()
+
+
+class RequestErrorBodySerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=["invalid_message", "outside_customer_care_window"])
+    message = serializers.CharField()
+    field = serializers.CharField(required=False, allow_null=True)
+    limit = serializers.JSONField(required=False, allow_null=True)
+    actual = serializers.JSONField(required=False, allow_null=True)
+
+
+class RequestErrorSerializer(serializers.Serializer):
+    """A message over a documented limit (400), or outside the 24-hour window (409)."""
+
+    error = RequestErrorBodySerializer()
+
+
+class RejectedRecipientSerializer(serializers.Serializer):
+    to = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class SendResultSerializer(serializers.Serializer):
+    """The rows written for a send (one per recipient) and the recipients refused before sending.
+
+    ``error`` is there when Sinch refused the request (400, 502), was unavailable (503, with
+    ``Retry-After``) or may have received it without answering (202, state ``unknown``).
+    """
+
+    messages = OutboundMessageSerializer(many=True)
+    rejected = RejectedRecipientSerializer(many=True)
+    error = SinchErrorBodySerializer(required=False)
+
+
+class RejectedNumberSerializer(serializers.Serializer):
+    number = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class FailedBatchSerializer(serializers.Serializer):
+    numbers = serializers.ListField(child=serializers.CharField())
+    message = serializers.CharField(allow_blank=True)
+    details = serializers.CharField(allow_blank=True)
+
+
+class NumbersOutcomeSerializer(serializers.Serializer):
+    """``done`` (E.164) Sinch accepted, numbers ``rejected`` before asking it, batches that ``failed``.
+
+    200 when some number was done (or none was refused), 400 when every number was rejected; when
+    every batch failed the answer is Sinch's error (400, 502, 503 or 202) with ``error`` set.
+    """
+
+    done = serializers.ListField(child=serializers.CharField())
+    rejected = RejectedNumberSerializer(many=True)
+    failed = FailedBatchSerializer(many=True)
+    error = SinchErrorBodySerializer(required=False)
+
+
+class CapabilityOutcomeSerializer(NumbersOutcomeSerializer):
+    capable = serializers.DictField(
+        child=serializers.BooleanField(), help_text="Each E.164 number Sinch answered for: WhatsApp or not."
+    )
+
+
+INVALID_INPUT = OpenApiResponse(
+    OpenApiTypes.OBJECT,
+    description="Invalid input: each field (or `non_field_errors`) names its problems, "
+    "or `error` names the field and the limit.",
+)
+SINCH_ERRORS: dict[int, Any] = {
+    202: OpenApiResponse(SinchErrorSerializer, description="The request may have reached Sinch; no answer came."),
+    400: OpenApiResponse(SinchErrorSerializer, description="Sinch refused the request."),
+    502: OpenApiResponse(SinchErrorSerializer, description="Sinch refused the credentials (wrong token or region)."),
+    503: OpenApiResponse(SinchErrorSerializer, description="Sinch unavailable or timed out; see Retry-After."),
+}
+#: Sinch 5xx, 429 and timeouts answer 503 with ``Retry-After`` (seconds).
+RETRY_AFTER = OpenApiParameter(
+    "Retry-After",
+    OpenApiTypes.INT,
+    OpenApiParameter.HEADER,
+    response=[503],
+    required=True,
+    description="Seconds to wait before trying again.",
+)
+
+
+def numbers_responses(serializer: type[serializers.Serializer]) -> dict[int, Any]:
+    """Opt-in/out and capability: the outcome for every status they answer with."""
+    outcomes = {
+        200: serializer,
+        202: serializer,
+        400: OpenApiResponse(
+            OpenApiTypes.OBJECT,
+            description="Every number was rejected, Sinch refused the batch (the outcome with `error`), "
+            "or the body does not validate.",
+        ),
+        502: serializer,
+        503: serializer,
+    }
+    return with_standard_errors(outcomes, detail=True, body=True)
+
+
+SEND_OUTCOMES: dict[int, Any] = {
+    201: SendResultSerializer,
+    202: SendResultSerializer,
+    400: OpenApiResponse(
+        OpenApiTypes.OBJECT,
+        description="No recipient was valid (`messages` empty, `rejected` says why), Sinch refused the request "
+        "(`error`), a message over a documented limit (`error.field`, `error.limit`), or a body that does not "
+        "validate.",
+    ),
+    409: RequestErrorSerializer,
+    502: SendResultSerializer,
+    503: SendResultSerializer,
+}
+
+
+def send_responses() -> dict[int, Any]:
+    return with_standard_errors(SEND_OUTCOMES, detail=True, body=True)
+
+
+def mark_read_responses(serializer: type[serializers.Serializer]) -> dict[int, Any]:
+    return with_standard_errors({200: serializer, **SINCH_ERRORS}, detail=True, body=False)
+
+
+NUMBERS_EXAMPLES = [
+    OpenApiExample("Two numbers", value={"numbers": ["46732001122", "+46 73-200 11 33"]}, request_only=True),
+]
+SEND_EXAMPLES = [
+    OpenApiExample("A text reply", value={"to": ["46732001122"], "text": "Thanks, we are on it."}, request_only=True),
+    OpenApiExample(
+        "A template",
+        value={
+            "to": ["46732001122"],
+            "message": {
+                "type": "template",
+                "template_name": "order_shipped",
+                "language": "en_US",
+                "body_params": ["Anna", "#4711"],
+            },
+        },
+        request_only=True,
+    ),
+]
+
+
+def bot_filter(description: str = "Only this bot's (its id).") -> OpenApiParameter:
+    return OpenApiParameter("bot", OpenApiTypes.INT, OpenApiParameter.QUERY, description=description)
+
+
+def with_standard_errors(
+    responses: dict[int, Any], *, detail: bool, body: bool, listing: bool = False
+) -> dict[int, Any]:
+    """``responses`` plus what any operation can answer (the declared ones win).
+
+    401/403 without valid credentials; 404 for an object that is missing or another tenant's, or a bad
+    cursor; 400 for a body or a filter that does not validate; 413/415 for a body too large or in another
+    media type.
+    """
+    auth = OpenApiResponse(ErrorDetailSerializer, description="No valid credentials, or not allowed.")
+    standard: dict[int, Any] = {401: auth, 403: auth}
+    if detail or listing:
+        standard[404] = OpenApiResponse(
+            ErrorDetailSerializer, description="Not one of your tenants' objects, no such object, or a bad cursor."
+        )
+    if body or listing:
+        standard[400] = INVALID_INPUT
+    if body:
+        standard[413] = OpenApiResponse(ErrorDetailSerializer, description="A form body over Django's size limit.")
+        standard[415] = OpenApiResponse(ErrorDetailSerializer, description="A body in an unsupported media type.")
+    return {**standard, **responses}
+
+
+class TenantScopedAutoSchema(AutoSchema):
+    """drf-spectacular's schema plus the error answers every tenant-scoped operation can give.
+
+    Views that declare their responses with ``extend_schema(responses=...)`` bypass this (drf-spectacular
+    puts the decorator's schema first), so they wrap them in :func:`with_standard_errors` themselves.
+    """
+
+    def get_response_serializers(self) -> Any:
+        declared = super().get_response_serializers()
+        responses: dict[int, Any]
+        if isinstance(declared, dict):
+            responses = dict(declared)
+        elif self.method == "DELETE":
+            responses = {204: None}
+        else:
+            responses = {201 if getattr(self.view, "action", None) == "create" else 200: declared}
+        return with_standard_errors(
+            responses,
+            detail="{" in self.path,
+            body=self.method in ("POST", "PUT", "PATCH") and self.get_request_serializer() is not None,
+            listing=getattr(self.view, "action", None) == "list" and bool(getattr(self.view, "pagination_class", None)),
+        )
