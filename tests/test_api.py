@@ -237,3 +237,12 @@ def test_message_with_nul_character_is_400_not_500(api, bot):
     assert response.status_code == 400
     assert response.json() == {"message": ["Null characters are not allowed."]}
     assert OutboundMessage.objects.count() == 0
+
+
+def test_override_with_an_impossible_port_is_refused(api, bot):
+    response = api.patch(
+        f"/api/sinch-whatsapp/bots/{bot.pk}/",
+        {"base_url_override": "http://127.0.0.1:99999/us1", "bearer_token": "t"},
+        format="json",
+    )
+    assert response.status_code == 400 and "port" in str(response.json()["base_url_override"])

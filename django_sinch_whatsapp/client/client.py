@@ -244,7 +244,7 @@ class SinchWhatsAppClient(ProvisioningMixin, StickerpackMixin, GroupsMixin):
 
 def _never_reached_server(err: Exception) -> bool:
     """True when the request certainly was not received: no connection was made."""
-    if isinstance(err, requests.ConnectTimeout):
+    if isinstance(err, (requests.ConnectTimeout, requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema)):
         return True
     if isinstance(err, requests.ConnectionError) and not isinstance(err, requests.ReadTimeout):
         text = repr(err)

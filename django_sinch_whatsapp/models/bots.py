@@ -25,7 +25,12 @@ def validate_base_url_override(url: str) -> None:
 
     from django.core.exceptions import ValidationError
 
-    host = (urlsplit(url).hostname or "").lower()
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018  (raises for a port out of range)
+    except ValueError:
+        raise ValidationError({"base_url_override": _("The port is not a valid port number.")}) from None
+    host = (parts.hostname or "").lower()
     allowed = [str(h).lower() for h in app_settings.BASE_URL_OVERRIDE_HOSTS]
     if host not in allowed:
         raise ValidationError(
