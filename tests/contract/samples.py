@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from tests import message_samples
+
 from .validate import NO_BODY
 
 _NUMBERS = {"numbers": ["46732001122", "46732002244"]}
@@ -30,246 +32,29 @@ class Sample:
         return f"{self.page}:{self.section}:{self.method}"
 
 
+# The message samples are the builder tests' own copies (tests/message_samples.py), by section.
+_MESSAGE_SAMPLES = (
+    ("Template message", message_samples.TEMPLATE_SAMPLE),
+    ("Template message", message_samples.TEMPLATE_RICH_TEXT_SAMPLE),
+    ("Templates with buttons", message_samples.TEMPLATE_CALL_URL_SAMPLE),
+    ("Templates with buttons", message_samples.TEMPLATE_QUICK_REPLY_SAMPLE),
+    ("Text message", message_samples.TEXT_SAMPLE),
+    ("Image message", message_samples.IMAGE_SAMPLE),
+    ("Video message", message_samples.VIDEO_SAMPLE),
+    ("Document message", message_samples.DOCUMENT_SAMPLE),
+    ("Audio message", message_samples.AUDIO_SAMPLE),
+    ("Location message", message_samples.LOCATION_SAMPLE),
+    ("Contacts message", message_samples.CONTACTS_SAMPLE),
+    ("Sticker message", message_samples.STICKER_SAMPLE),
+    ("Interactive message / Button message", message_samples.BUTTONS_SAMPLE),
+    ("Interactive message / List message", message_samples.LIST_SAMPLE),
+)
+
+
 SAMPLES: tuple[Sample, ...] = (
-    Sample(
-        "whatsapp-message.md",
-        "Template message",
-        "POST",
-        "/messages",
-        {
-            "to": ["46732001122"],
-            "message": {
-                "type": "template",
-                "template_name": "test_template",
-                "language": "en",
-                "body_params": ["param here"],
-                "media": {"type": "text"},
-            },
-        },
-    ),
-    Sample(
-        "whatsapp-message.md",
-        "Template message",
-        "POST",
-        "/messages",
-        {
-            "to": ["46732001122"],
-            "message": {
-                "type": "template",
-                "template_name": "demo_rich_text",
-                "language": "en",
-                "header_params": ["Nick"],
-                "body_params": ["Swan Lake"],
-                "media": {"type": "text"},
-            },
-        },
-    ),
-    Sample(
-        "whatsapp-message.md",
-        "Templates with buttons",
-        "POST",
-        "/messages",
-        {
-            "to": ["46732001122"],
-            "message": {
-                "type": "template",
-                "template_name": "some_template_name",
-                "language": "en",
-                "header_params": ["a_parameter"],
-                "body_params": ["some_first_parameter", "some_second_parameter"],
-                "media": {
-                    "type": "image",
-                    "url": "https://www.example.com/some_image.jpg",
-                    "provider": "some_provider_name",
-                },
-                "buttons": [{"type": "call"}, {"type": "url", "parameter": "some_url_parameter"}],
-                "ttl": "P1D",
-            },
-        },
-    ),
-    Sample(
-        "whatsapp-message.md",
-        "Templates with buttons",
-        "POST",
-        "/messages",
-        {
-            "to": ["46732001122"],
-            "message": {
-                "type": "template",
-                "template_name": "some_template_name",
-                "language": "en",
-                "header_params": ["some_parameter"],
-                "body_params": ["some_first_parameter", "some_second_parameter"],
-                "media": {"type": "text"},
-                "buttons": [{"type": "quick_reply", "payload": "some_quick_reply_payload"}, {"type": "quick_reply"}],
-            },
-        },
-    ),
-    Sample(
-        "whatsapp-message.md",
-        "Text message",
-        "POST",
-        "/messages",
-        {"to": ["46732001122"], "message": {"type": "text", "preview_url": False, "text": "Greetings from Sinch"}},
-    ),
-    Sample(
-        "whatsapp-message.md",
-        "Image message",
-        "POST",
-        "/messages",
-        {
-            "to": ["46732001122"],
-            "message": {"type": "image", "url": "https://example.com/image.jpg", "caption": "Example Image"},
-        },
-    ),
-    Sample(
-        "whatsapp-message.md",
-        "Video message",
-        "POST",
-        "/messages",
-        {
-            "to": ["46732001122"],
-            "message": {
-                "type": "video",
-                "url": "https://example.com/video.mp4",
-                "caption": "Example Video",
-                "provider": "your-bearer-provider",
-            },
-        },
-    ),
-    Sample(
-        "whatsapp-message.md",
-        "Document message",
-        "POST",
-        "/messages",
-        {
-            "to": ["46732001122"],
-            "message": {
-                "type": "document",
-                "url": "https://example.com",
-                "caption": "Example study",
-                "filename": "document.pdf",
-            },
-        },
-    ),
-    Sample(
-        "whatsapp-message.md",
-        "Audio message",
-        "POST",
-        "/messages",
-        {"to": ["46732001122"], "message": {"type": "audio", "url": "https://example.com/song.mp3"}},
-    ),
-    Sample(
-        "whatsapp-message.md",
-        "Location message",
-        "POST",
-        "/messages",
-        {
-            "to": ["46732001122"],
-            "message": {
-                "type": "location",
-                "lat": 55.7047,
-                "lng": 13.191,
-                "name": "Sinch Ideon Lund",
-                "address": "Scheelevägen 17",
-            },
-        },
-    ),
-    Sample(
-        "whatsapp-message.md",
-        "Contacts message",
-        "POST",
-        "/messages",
-        {
-            "to": ["46732001122"],
-            "message": {
-                "type": "contacts",
-                "contacts": [
-                    {
-                        "addresses": [
-                            {
-                                "city": "Menlo Park",
-                                "country": "United States",
-                                "country_code": "us",
-                                "state": "CA",
-                                "street": "1 Hacker Way",
-                                "type": "HOME",
-                                "zip": "94025",
-                            }
-                        ],
-                        "birthday": "2012-08-18",
-                        "emails": [{"email": "test@fb.com", "type": "WORK"}],
-                        "name": {"first_name": "John", "formatted_name": "John Smith", "last_name": "Smith"},
-                        "org": {"company": "WhatsApp", "department": "Design", "title": "Manager"},
-                        "phones": [{"phone": "+1 (650) 555-1234", "type": "WORK", "wa_id": "16505551234"}],
-                        "urls": [{"url": "https://www.facebook.com", "type": "WORK"}],
-                    }
-                ],
-            },
-        },
-    ),
-    Sample(
-        "whatsapp-message.md",
-        "Sticker message",
-        "POST",
-        "/messages",
-        {"to": ["46732001122"], "message": {"type": "sticker", "url": "https://example.com/sticker.webp"}},
-    ),
-    Sample(
-        "whatsapp-message.md",
-        "Interactive message / Button message",
-        "POST",
-        "/messages",
-        {
-            "to": ["46732001122"],
-            "message": {
-                "type": "interactive",
-                "message": {
-                    "type": "button",
-                    "header": {"type": "video", "url": "https://example.com/video.mp4"},
-                    "body": {"text": "Body text"},
-                    "footer": {"text": "Footer text"},
-                    "action": {
-                        "buttons": [
-                            {"type": "reply", "title": "Title 1", "id": "Id 1"},
-                            {"type": "reply", "title": "Title 2", "id": "Id 2"},
-                            {"type": "reply", "title": "Title 3", "id": "Id 3"},
-                        ]
-                    },
-                },
-            },
-        },
-    ),
-    Sample(
-        "whatsapp-message.md",
-        "Interactive message / List message",
-        "POST",
-        "/messages",
-        {
-            "to": ["46732001122"],
-            "message": {
-                "type": "interactive",
-                "message": {
-                    "type": "list",
-                    "header": {"type": "text", "text": "Header text"},
-                    "body": {"text": "Body text"},
-                    "footer": {"text": "Footer text"},
-                    "action": {
-                        "button": "Press me",
-                        "sections": [
-                            {
-                                "title": "Section 1",
-                                "rows": [{"title": "A row", "id": "ID 1", "description": "Description"}],
-                            },
-                            {
-                                "title": "Section 2",
-                                "rows": [{"title": "Another row", "id": "ID 2", "description": "Description"}],
-                            },
-                        ],
-                    },
-                },
-            },
-        },
+    *(
+        Sample("whatsapp-message.md", section, "POST", "/messages", {"to": ["46732001122"], "message": message})
+        for section, message in _MESSAGE_SAMPLES
     ),
     Sample(
         "whatsapp-examples.md",
