@@ -117,6 +117,23 @@ def bot(make_bot):
     return make_bot()
 
 
+@pytest.fixture
+def errored_message(bot):
+    """A message Sinch refused with 401, as the admin and API must show it."""
+    from django_sinch_whatsapp.models import MessageState, OutboundMessage
+
+    return OutboundMessage.objects.create(
+        bot=bot,
+        recipient="46732001122",
+        message_type="text",
+        payload={"type": "text", "text": "hi"},
+        state=MessageState.ERROR,
+        error_status_code=401,
+        error_message="Unauthorized",
+        error_details="Invalid token",
+    )
+
+
 @pytest.fixture(scope="session")
 def sandbox():
     """The Sinch stand-in over real HTTP on 127.0.0.1, one per test session."""

@@ -117,20 +117,6 @@ def bots(bot, make_bot):
 
 
 @pytest.fixture
-def errored_message(bot):
-    return OutboundMessage.objects.create(
-        bot=bot,
-        recipient="46732001122",
-        message_type="text",
-        payload={"type": "text", "text": "hi"},
-        state=MessageState.ERROR,
-        error_status_code=401,
-        error_message="Unauthorized",
-        error_details="Invalid token",
-    )
-
-
-@pytest.fixture
 def view_only_client(client, django_user_model):
     user = django_user_model.objects.create_user("viewer", password="pw-viewer", is_staff=True)
     user.user_permissions.set(

@@ -115,17 +115,7 @@ def test_bot_set_up_keeps_secrets_write_only(page, live_server, organization):
     assert stored_ciphertexts(bot) == stored  # kept, not even re-encrypted
 
 
-def test_error_list_and_reprocessing_a_callback(page, live_server, bot):
-    OutboundMessage.objects.create(
-        bot=bot,
-        recipient="46732001122",
-        message_type="text",
-        payload={"type": "text", "text": "hi"},
-        state=MessageState.ERROR,
-        error_status_code=401,
-        error_message="Unauthorized",
-        error_details="Invalid token",
-    )
+def test_error_list_and_reprocessing_a_callback(page, live_server, bot, errored_message):
     delivered = OutboundMessage.objects.create(
         bot=bot,
         recipient="46732001133",
