@@ -29,7 +29,8 @@ def demo(tmp_path):
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
-        "SINCH_WHATSAPP_PUBLIC_BASE_URL": site,
+        # Not set: the demo must derive every URL (and the bot's callback URL) from --addrport.
+        "SINCH_WHATSAPP_PUBLIC_BASE_URL": "",
         "DEMO_ADMIN_PASSWORD": "demo-pw",
         "DJANGO_SETTINGS_MODULE": "example.settings",
     }
@@ -74,6 +75,7 @@ def test_demo_sends_a_text_that_reaches_read_with_five_reports(demo):
     auth = ("admin", "demo-pw")
     text = log.read_text()
     assert "demo is up" in text and f"{site}/admin/" in text and "login admin / demo-pw" in text
+    assert ":8000" not in text, text
     # The demo customer's greeting arrives over the sandbox's signed callback.
     inbound = wait_for(
         lambda: requests.get(f"{site}/api/sinch-whatsapp/inbound/", auth=auth, timeout=5).json()["results"]
@@ -96,3 +98,57 @@ def test_demo_sends_a_text_that_reaches_read_with_five_reports(demo):
     message = wait_for(read, timeout=20)
     assert message, log.read_text()[-3000:]
     assert [h["state"] for h in message["history"]] == ["queued", "dispatched", "sent", "delivered", "read"]
+
+
+def test_a_second_demo_on_a_taken_port_fails_before_touching_the_first(demo, tmp_path):
+    """The second run must not rewrite the first demo's bot (its sandbox URL) nor start anything."""
+    site, _log = demo
+    auth = ("admin", "demo-pw")
+    # Let the first demo settle (its greeting is the last write it makes by itself).
+    assert wait_for(lambda: requests.get(f"{site}/api/sinch-whatsapp/inbound/", auth=auth, timeout=5).json()["results"])
+    before = requests.get(f"{site}/api/sinch-whatsapp/bots/", auth=auth, timeout=5).json()
+    port = site.rsplit(":", 1)[1]
+    database = next(tmp_path.glob("demo.sqlite3"))
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{database}",
+        "SINCH_WHATSAPP_PUBLIC_BASE_URL": "",
+        "DJANGO_SETTINGS_MODULE": "example.settings",
+    }
+    env.pop("PYTHONPATH", None)
+    mtime = database.stat().st_mtime_ns
+    second = subprocess.run(
+        [sys.executable, "example_project/manage.py", "demo", "--addrport", f"127.0.0.1:{port}", "--sandbox-port", "0"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert second.returncode != 0
+    assert f"cannot listen on 127.0.0.1:{port}" in second.stderr and "--addrport" in second.stderr
+    assert database.stat().st_mtime_ns == mtime
+    after = requests.get(f"{site}/api/sinch-whatsapp/bots/", auth=auth, timeout=5).json()
+    assert after == before
+
+
+def test_every_demo_option_has_help():
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "example.settings"}
+    env.pop("PYTHONPATH", None)
+    shown = subprocess.run(
+        [sys.executable, "example_project/manage.py", "help", "demo"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    for option, words in {
+        "--addrport": "listens on",
+        "--sandbox-port": "sandbox",
+        "--username": "Superuser",
+        "--password": "password",
+        "--no-server": "runserver",
+    }.items():
+        assert option in shown and words in shown, (option, shown)

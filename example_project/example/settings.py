@@ -80,7 +80,8 @@ SINCH_WHATSAPP = {
     "ENCRYPTION_KEYS": env.list("SINCH_WHATSAPP_ENCRYPTION_KEYS", default=[DEMO_ENCRYPTION_KEY]),
     "TENANT_MODEL": "organizations.Organization",
     "TENANT_RESOLVER": "organizations.tenancy.organizations_for_user",
-    "PUBLIC_BASE_URL": env("SINCH_WHATSAPP_PUBLIC_BASE_URL", default="http://127.0.0.1:8000"),
+    # Empty: ``manage.py demo`` derives it from --addrport. Set it when Sinch reaches you elsewhere.
+    "PUBLIC_BASE_URL": env("SINCH_WHATSAPP_PUBLIC_BASE_URL", default=""),
     "DISPATCH_BACKEND": env("SINCH_WHATSAPP_DISPATCH_BACKEND", default="inline"),
 }
 SINCH_SANDBOX_PORT = env.int("SINCH_SANDBOX_PORT", default=8765)

@@ -18,7 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from organizations.models import Organization
 
 from django_sinch_whatsapp.models import Bot
@@ -32,28 +32,57 @@ class Command(BaseCommand):
     help = "Run the example project with the Sinch sandbox and a demo bot."
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--addrport", default=os.environ.get("DEMO_ADDRPORT", "127.0.0.1:8000"))
-        parser.add_argument("--sandbox-port", type=int, default=settings.SINCH_SANDBOX_PORT)
-        parser.add_argument("--username", default=os.environ.get("DEMO_ADMIN_USER", "admin"))
-        parser.add_argument("--password", default=os.environ.get("DEMO_ADMIN_PASSWORD", "admin"))
+        parser.add_argument(
+            "--addrport",
+            default=os.environ.get("DEMO_ADDRPORT", "127.0.0.1:8000"),
+            help="host:port the Django server listens on (default 127.0.0.1:8000, or $DEMO_ADDRPORT). "
+            "Every printed URL and the bot's callback URL follow it unless PUBLIC_BASE_URL is set.",
+        )
+        parser.add_argument(
+            "--sandbox-port",
+            type=int,
+            default=settings.SINCH_SANDBOX_PORT,
+            help="Port of the embedded Sinch sandbox (default $SINCH_SANDBOX_PORT or 8765; 0 picks a free one).",
+        )
+        parser.add_argument(
+            "--username",
+            default=os.environ.get("DEMO_ADMIN_USER", "admin"),
+            help="Superuser created (or reset) for the admin (default admin, or $DEMO_ADMIN_USER).",
+        )
+        parser.add_argument(
+            "--password",
+            default=os.environ.get("DEMO_ADMIN_PASSWORD", "admin"),
+            help="That superuser's password (default admin, or $DEMO_ADMIN_PASSWORD).",
+        )
         parser.add_argument("--no-server", action="store_true", help="Set up and start the sandbox, but not runserver.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        host, port = self._split_addrport(options["addrport"])
+        # Claim both ports before touching the database: a second demo that cannot
+        # listen must not rewrite the running demo's bot (its callback URL and sandbox).
+        if not options["no_server"]:
+            self._ensure_free(host, port)
+        try:
+            sandbox = SandboxServer(host="127.0.0.1", port=options["sandbox_port"]).start()
+        except OSError as err:
+            raise CommandError(
+                f"The sandbox cannot listen on 127.0.0.1:{options['sandbox_port']} ({err.strerror or err}). "
+                "Is another demo running? Pick another port with --sandbox-port."
+            ) from err
+        site = self._public_url(host, port)
+
         call_command("migrate", interactive=False, verbosity=0)
         user = self._superuser(options["username"], options["password"])
         organization, _ = Organization.objects.get_or_create(name="Demo Co")
         organization.members.add(user)
-
-        sandbox = SandboxServer(host="127.0.0.1", port=options["sandbox_port"]).start()
         bot = self._demo_bot(organization, sandbox.region_url("us"))
         sandbox.register_bot(
             DEMO_BOT_ID,
             bot.bearer_token.reveal(),
             region="us",
-            callback_url=self._public_url(options["addrport"]) + bot.callback_path,
+            callback_url=site + bot.callback_path,
             callback_key=bot.callback_key.reveal(),
         )
-        site = self._public_url(options["addrport"])
         self.stdout.write(
             self.style.SUCCESS("django-sinch-whatsapp demo is up.\n")
             + f"  Admin:    {site}/admin/   (login {options['username']} / {options['password']})\n"
@@ -67,7 +96,7 @@ class Command(BaseCommand):
         )
         # The demo customer writes first, which opens the 24-hour window for session texts.
         threading.Thread(
-            target=self._greet_when_up, args=(sandbox, options["addrport"]), daemon=True, name="demo-greeting"
+            target=self._greet_when_up, args=(sandbox, host, port), daemon=True, name="demo-greeting"
         ).start()
         if options["no_server"]:
             return
@@ -76,12 +105,32 @@ class Command(BaseCommand):
         finally:
             sandbox.stop()
 
-    def _greet_when_up(self, sandbox: SandboxServer, addrport: str) -> None:
+    def _split_addrport(self, addrport: str) -> tuple[str, int]:
         host, _, port = addrport.rpartition(":")
+        try:
+            number = int(port)
+        except ValueError:
+            raise CommandError(f"--addrport {addrport!r} is not host:port (e.g. 127.0.0.1:8000).") from None
+        if not 0 < number < 65536:
+            raise CommandError(f"--addrport {addrport!r}: the port must be between 1 and 65535.")
+        return host.strip("[]") or "127.0.0.1", number
+
+    def _ensure_free(self, host: str, port: int) -> None:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind((host, port))
+            except OSError as err:
+                raise CommandError(
+                    f"The site cannot listen on {host}:{port} ({err.strerror or err}). "
+                    "Is another demo running? Pick another port with --addrport."
+                ) from err
+
+    def _greet_when_up(self, sandbox: SandboxServer, host: str, port: int) -> None:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                socket.create_connection((host or "127.0.0.1", int(port)), timeout=1).close()
+                socket.create_connection((host, port), timeout=1).close()
             except OSError:
                 time.sleep(0.2)
                 continue
@@ -116,9 +165,16 @@ class Command(BaseCommand):
             bot.save(update_fields=["base_url_override", "updated_at"])
         return bot
 
-    def _public_url(self, addrport: str) -> str:
-        configured = settings.SINCH_WHATSAPP.get("PUBLIC_BASE_URL", "")
+    def _public_url(self, host: str, port: int) -> str:
+        """PUBLIC_BASE_URL when the project set one (a tunnel, a proxy), else where runserver listens.
+
+        The derived URL is written back into the running settings so the bot's
+        ``callback_url`` (sent with every message) agrees with what is printed.
+        """
+        configured = str(settings.SINCH_WHATSAPP.get("PUBLIC_BASE_URL") or "")
         if configured:
             return configured.rstrip("/")
-        host, _, port = addrport.rpartition(":")
-        return f"http://{host or '127.0.0.1'}:{port}"
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        site = f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
+        settings.SINCH_WHATSAPP["PUBLIC_BASE_URL"] = site
+        return site
