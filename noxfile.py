@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import nox
 
-nox.options.sessions = ["lint", "package", "tests"]
+nox.options.sessions = ["lint", "package", "docs", "tests"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
@@ -41,8 +41,9 @@ def _reachable(url: str) -> bool:
     return True
 
 
-def _install_chromium(session: nox.Session) -> None:
-    if shutil.which("chromium"):
+def _install_debian_package(session: nox.Session, command: str, package: str) -> None:
+    """Debian's ``package`` when ``command`` is missing (root and apt-get); in CI a missing one fails."""
+    if shutil.which(command):
         return
     if os.geteuid() == 0 and shutil.which("apt-get"):
         session.run("apt-get", "update", "-qq", external=True)
@@ -52,15 +53,19 @@ def _install_chromium(session: nox.Session) -> None:
             "-y",
             "-qq",
             "--no-install-recommends",
-            "chromium",
+            package,
             external=True,
             env={"DEBIAN_FRONTEND": "noninteractive"},
         )
     elif IN_CI:
-        session.error("chromium is missing and cannot be installed (need root and apt-get)")
+        session.error(f"{command} is missing and cannot be installed (need root and apt-get {package})")
 
 
-LINTED = ["django_sinch_whatsapp", "tests", "example_project", "bench", "noxfile.py"]
+def _install_chromium(session: nox.Session) -> None:
+    _install_debian_package(session, "chromium", "chromium")
+
+
+LINTED = ["django_sinch_whatsapp", "tests", "example_project", "bench", "docs", "noxfile.py"]
 
 
 @nox.session(python="3.11")
@@ -97,6 +102,16 @@ def package(session: nox.Session) -> None:
     session.chdir(session.create_tmp())
     session.run("python", "-c", PACKAGE_CHECK)
     session.run("python", "-m", "django_sinch_whatsapp.sandbox", "--help", silent=True)
+
+
+@nox.session(python="3.12")
+def docs(session: nox.Session) -> None:
+    """The documentation site, warnings as errors (the reference pages are generated from the code)."""
+    session.install("-e", ".[docs,test]")
+    _install_debian_package(session, "dot", "graphviz")
+    output = os.path.join(session.create_tmp(), "html")
+    session.run("sphinx-build", "-W", "--keep-going", "-q", "-b", "html", "docs", output, env={"PYTHONPATH": "."})
+    session.log(f"documentation built in {output}")
 
 
 @nox.session

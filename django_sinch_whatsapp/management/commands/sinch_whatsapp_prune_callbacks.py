@@ -23,7 +23,12 @@ class Command(BaseCommand):
     help = "Delete processed Sinch callbacks older than --days (default 30, at least 2). Failed ones are kept."
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--days", type=float, default=30)
+        parser.add_argument(
+            "--days",
+            type=float,
+            default=30,
+            help="Delete processed callbacks older than this many days (at least 2: replay detection must outlive Sinch's retries).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         days = options["days"]

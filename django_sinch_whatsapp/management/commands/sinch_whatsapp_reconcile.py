@@ -15,7 +15,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--older-than", type=float, default=900, help="Seconds since the message was recorded.")
-        parser.add_argument("--limit", type=int, default=500)
+        parser.add_argument("--limit", type=int, default=500, help="At most this many messages per run.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         report = reconcile(older_than=timedelta(seconds=options["older_than"]), limit=options["limit"])

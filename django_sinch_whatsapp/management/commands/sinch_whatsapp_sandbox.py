@@ -20,8 +20,8 @@ class Command(BaseCommand):
     help = "Run the Sinch WhatsApp sandbox (a local stand-in for Sinch) for this project's sandbox bots."
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", type=int, default=8765)
+        parser.add_argument("--host", default="127.0.0.1", help="Address to listen on.")
+        parser.add_argument("--port", type=int, default=8765, help="Port to listen on (0 picks a free one).")
         parser.add_argument("--step-delay", type=float, default=0.5, help="Seconds between delivery reports.")
 
     def handle(self, *args: Any, **options: Any) -> None:

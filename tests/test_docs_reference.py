@@ -1,0 +1,104 @@
+"""The documentation cannot drift from the code.
+
+The reference pages are generated from the code (``docs/_ext/sinch_reference.py``);
+these tests make sure what they read is complete (every setting described,
+every command option helped, every signal documented, every check id tested)
+and that no page or README names a setting or a check id the code does not have.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+from django.dispatch import Signal
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+sys.path.insert(0, str(DOCS / "_ext"))
+
+import sinch_reference  # noqa: E402
+
+from django_sinch_whatsapp import conf, signals  # noqa: E402
+
+
+def _written_pages() -> dict[Path, str]:
+    pages = {path: path.read_text() for path in DOCS.rglob("*.rst")}
+    pages[ROOT / "README.rst"] = (ROOT / "README.rst").read_text()
+    return pages
+
+
+def test_every_setting_has_a_description():
+    documented = {doc.name: doc.description for doc in sinch_reference.collect_settings()}
+    assert set(documented) == set(conf.DEFAULTS)
+    missing = sorted(name for name, text in documented.items() if len(text) < 10)
+    assert not missing, f"add a comment above these keys in conf.py DEFAULTS: {missing}"
+
+
+def test_no_page_names_a_setting_that_does_not_exist():
+    pattern = re.compile(r'SINCH_WHATSAPP\[\s*"([A-Z0-9_]+)"\s*\]|^\s*"([A-Z][A-Z0-9_]+)"\s*:', re.MULTILINE)
+    unknown = set()
+    for path, text in _written_pages().items():
+        for match in pattern.finditer(text):
+            name = match.group(1) or match.group(2)
+            if name not in conf.DEFAULTS:
+                unknown.add(f"{path.relative_to(ROOT)}: {name}")
+    assert not unknown, sorted(unknown)
+
+
+def test_every_check_id_is_tested_and_no_page_names_an_unknown_one():
+    ids = {doc.id for doc in sinch_reference.collect_checks()}
+    assert len(ids) >= 13
+    tested = set(re.findall(r"sinch_whatsapp\.[EWCI]\d{3}", (ROOT / "tests" / "test_checks.py").read_text()))
+    assert ids <= tested, f"untested check ids: {sorted(ids - tested)}"
+    named = set()
+    for text in _written_pages().values():
+        named |= set(re.findall(r"sinch_whatsapp\.([EWCI]\d{3})", text))
+    unknown = {f"sinch_whatsapp.{short}" for short in named} - ids
+    assert not unknown, sorted(unknown)
+
+
+def test_every_signal_is_documented_with_its_arguments():
+    in_code = {name for name, value in vars(signals).items() if isinstance(value, Signal)}
+    documented = {doc.name: doc.description for doc in sinch_reference.collect_signals()}
+    assert set(documented) == in_code
+    assert all("kwargs" in text for text in documented.values()), documented
+
+
+def test_every_command_option_has_help():
+    commands = sinch_reference.collect_commands()
+    assert {c.name for c in commands} >= {"sinch_whatsapp_reconcile", "sinch_whatsapp_prune_callbacks"}
+    missing = [f"{c.name} {o.flags}" for c in commands for o in c.options if not o.help.strip()]
+    assert not missing, missing
+    assert all(c.help.strip() for c in commands), [c.name for c in commands if not c.help.strip()]
+
+
+def test_the_state_graph_covers_every_state():
+    from django_sinch_whatsapp.models import MessageState
+
+    dot = sinch_reference.state_graph_dot()
+    assert all(f'"{state.value}"' in dot for state in MessageState)
+
+
+@pytest.mark.parametrize("page", sorted(p.name for p in (DOCS / "reference").glob("*.rst")))
+def test_every_reference_page_renders_from_the_code(page):
+    text = (DOCS / "reference" / page).read_text()
+    for kind in re.findall(r"\.\. sinch-reference:: (\w+)", text):
+        assert sinch_reference.RENDERERS[kind]().strip()
+
+
+def test_every_literalinclude_points_at_a_marker_that_exists():
+    """The tutorials show code from tests/docs_examples; a renamed marker would show nothing."""
+    include = re.compile(r"\.\. literalinclude:: (\S+)\n((?:\s+:[a-z-]+:.*\n)*)")
+    seen = 0
+    for path, text in _written_pages().items():
+        for match in include.finditer(text):
+            target = (path.parent / match.group(1)).resolve()
+            assert target.is_file(), f"{path}: {match.group(1)}"
+            source = target.read_text()
+            for option, value in re.findall(r":(start-after|end-before): (.*)", match.group(2)):
+                assert value.strip() in source, f"{path}: {option} {value!r} not in {target.name}"
+            seen += 1
+    assert seen >= 5
