@@ -35,6 +35,8 @@ def test_auto_reply_inside_the_window(live_sandbox_bot, fresh_sandbox):
         sent = wait_for(lambda: list(bot.outbound_messages.all()))
         assert len(sent) == 1 and sent[0].payload["text"].startswith("Thanks")
         assert sent[0].recipient == "46732001122"
+        # The sandbox's delivery reports for the reply end with "read": let them land before teardown.
+        assert wait_for(lambda: bot.outbound_messages.get().state == "read")
     finally:
         signals.inbound_message_received.disconnect(thank_the_customer)
 
