@@ -26,6 +26,7 @@ class BotSerializer(serializers.ModelSerializer):
             "name",
             "sinch_bot_id",
             "region",
+            "default_region",
             "base_url_override",
             "is_active",
             "bearer_token",

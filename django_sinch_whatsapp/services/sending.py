@@ -19,7 +19,7 @@ from ..client import messages as builders
 from ..client.client import MAX_NUMBERS_PER_REQUEST
 from ..exceptions import MessageValidationError, OutsideCustomerCareWindow, SinchAPIError
 from ..models import Bot, MessageType, OutboundMessage
-from .recipients import RejectedRecipient, contacts_for, normalize_numbers
+from .recipients import RejectedRecipient, contacts_for, default_region_for, normalize_numbers
 
 WINDOW_CLOSED_REASON = "the 24-hour customer care window is closed (no message from this contact in 24 hours)"
 
@@ -70,7 +70,7 @@ def send_message(
         message = builders.validate_message(
             message, header_text_length=header_text_length, body_text_length=body_text_length
         )
-    recipients, rejected = normalize_numbers(to, field="to", allow_groups=True)
+    recipients, rejected = normalize_numbers(to, field="to", allow_groups=True, default_region=default_region_for(bot))
     outcome = SendOutcome(rejected=rejected)
     if not recipients:
         return outcome
