@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from ..conf import app_settings
-from ..fields import EncryptedSecretField
+from ..fields import EncryptedSecretField, validate_header_secret
 
 
 def new_webhook_id() -> str:
@@ -84,7 +84,10 @@ class Bot(models.Model):
         _("Sinch bot id"), max_length=100, help_text=_("The bot identifier Sinch gave you, used in every API path.")
     )
     bearer_token = EncryptedSecretField(
-        _("bearer token"), help_text=_("The bot's Sinch bearer token. Stored encrypted; never shown again.")
+        _("bearer token"),
+        # It goes in the Authorization header: a character HTTP cannot carry is refused where it enters.
+        validators=[validate_header_secret],
+        help_text=_("The bot's Sinch bearer token. Stored encrypted; never shown again."),
     )
     callback_key = EncryptedSecretField(
         _("callback signing key"),
