@@ -89,7 +89,6 @@ def test_a_template_language_in_another_case_is_sent_as_the_docs_spell_it(sandbo
         "example.com/hook",
         "javascript:alert(1)",
         "https://",
-        " https://e.com/x",
     ],
 )
 def test_a_callback_that_is_not_an_absolute_http_url_is_refused(api, sandbox_bot, fresh_sandbox, url):
