@@ -72,6 +72,13 @@ DEFAULTS: dict[str, Any] = {
     # may act for in the API. None: the user is the tenant (TENANT_MODEL is the
     # user model); with another TENANT_MODEL this must be set.
     "TENANT_RESOLVER": None,
+    # Region (ISO 3166-1 alpha-2, e.g. "SE") that national-format numbers such
+    # as "0732001122" are read in, unless the bot sets its own. None: national
+    # numbers are refused with a message saying how to write them.
+    "DEFAULT_REGION": None,
+    # WhatsApp groups were removed by Sinch on 2021-06-08: "group:" ids are
+    # refused as message recipients unless this is True (old accounts only).
+    "ALLOW_GROUP_RECIPIENTS": False,
     # DRF authentication classes of the API views (dotted paths).
     "API_AUTHENTICATION_CLASSES": (
         "rest_framework.authentication.SessionAuthentication",

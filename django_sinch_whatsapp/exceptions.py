@@ -119,6 +119,22 @@ class SinchNotFound(SinchAPIError):
     """404: the bot, message, provider or stickerpack does not exist at Sinch."""
 
 
+class SinchCredentialsUnusable(SinchAPIError):
+    """The bot's bearer token cannot be put in an HTTP header (a character outside printable ASCII): nothing was sent.
+
+    Tokens are checked where they enter (admin form, API); this covers one stored some other way.
+    """
+
+    default_hint = "Set the bot's bearer token again (admin or API): it must be printable ASCII without spaces."
+
+
+class SinchUnexpectedAnswer(SinchAPIError):
+    """Sinch (or something in between) answered with a status its pages do not document, e.g. a 3xx redirect.
+
+    Never treated as success, and redirects are never followed: the token must not go to another host.
+    """
+
+
 class SinchUnavailable(SinchAPIError):
     """5xx, 429, a timeout or a connection error: worth retrying later."""
 

@@ -12,12 +12,26 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.core.exceptions import ValidationError
 from django.db import models
 
+from .client.session import HEADER_SAFE_RULE, header_safe
 from .conf import app_settings
 from .exceptions import SecretDecryptionError, SinchConfigurationError
 
 REDACTED = "********"
+
+
+def validate_header_secret(value: Any) -> None:
+    """Refuse a secret sent in a header (the bearer token) that HTTP cannot carry; never echoes the value."""
+    text = value.reveal() if isinstance(value, Secret) else str(value or "")
+    if not header_safe(text):
+        bad = sum(1 for char in text if not header_safe(char))
+        raise ValidationError(
+            f"It has {bad} character(s) that cannot be used: {HEADER_SAFE_RULE} (letters such as \u03a9 or "
+            "accented ones, spaces and line breaks cannot). Paste the token exactly as Sinch shows it.",
+            code="header_unsafe",
+        )
 
 
 def _fernet() -> MultiFernet:

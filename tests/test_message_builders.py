@@ -261,9 +261,23 @@ def test_template_defaults_media_to_text_and_language_to_en():
     assert validate_message(raw) == {**raw, "media": {"type": "text"}}
 
 
-@pytest.mark.parametrize("language", ["en", "en_US", "en_us", "EN_GB", "pt_BR", "fil", "zh_TW"])
-def test_template_language_codes_are_matched_case_insensitively_and_kept(language):
-    assert messages.template("t", language=language)["language"] == language
+@pytest.mark.parametrize(
+    ("language", "sent"),
+    [
+        ("en", "en"),
+        ("EN", "en"),
+        ("en_US", "en_US"),
+        ("en_us", "en_US"),
+        ("EN_GB", "en_GB"),
+        ("pt_br", "pt_BR"),
+        ("FIL", "fil"),
+        ("zh_tw", "zh_TW"),
+    ],
+)
+def test_template_language_codes_are_matched_case_insensitively_and_sent_as_the_docs_spell_them(language, sent):
+    # whatsapp-introduction.md, "Supported language codes": "EN" is sent as "en", never as typed.
+    assert messages.template("t", language=language)["language"] == sent
+    assert validate_message({"type": "template", "template_name": "t", "language": language})["language"] == sent
 
 
 @pytest.mark.parametrize("language", ["", "xx", "en-US", "english", "en_AU", 1])
@@ -476,7 +490,7 @@ def test_contacts_full_card():
         ([card(phones=[{"phone": "1", "type": "MOBILE"}])], "message.contacts[0].phones[0].type"),
         ([card(phones=[{"phone": "1", "type": "cell"}])], "message.contacts[0].phones[0].type"),
         ([card(emails=[{"email": "a@b.c"}, {"email": "x", "type": "OTHER"}])], "message.contacts[0].emails[1].type"),
-        ([card(addresses=[{"type": "CELL"}])], "message.contacts[0].addresses[0].type"),
+        ([card(addresses=[{"type": "CELL", "city": "Lund"}])], "message.contacts[0].addresses[0].type"),
         ([card(addresses=[{"planet": "Earth"}])], "message.contacts[0].addresses[0].planet"),
         ([card(urls=[{"type": "WORK", "url": 1}])], "message.contacts[0].urls[0].url"),
         ([card(urls={"url": "https://e.com"})], "message.contacts[0].urls"),

@@ -62,7 +62,17 @@ def test_duplicates_are_sent_once(sandbox_bot, fresh_sandbox):
     assert message_posts(fresh_sandbox)[0]["body"]["to"] == ["46732001122"]
 
 
-def test_group_ids_pass_through(sandbox_bot, fresh_sandbox):
+def test_group_ids_are_refused_as_recipients_by_default(sandbox_bot, fresh_sandbox):
+    # release-notes-whatsapp.md, 2021-06-08: groups were removed; nothing is recorded or sent.
+    outcome = send_text(sandbox_bot, ["group:46732001122-1590000000"], "Hi group")
+    assert outcome.messages == []
+    [rejected] = outcome.rejected
+    assert "2021-06-08" in rejected.reason and "ALLOW_GROUP_RECIPIENTS" in rejected.reason
+    assert message_posts(fresh_sandbox) == [] and OutboundMessage.objects.count() == 0
+
+
+def test_group_ids_pass_through_when_the_project_opts_in(sandbox_bot, fresh_sandbox, settings):
+    settings.SINCH_WHATSAPP = {**settings.SINCH_WHATSAPP, "ALLOW_GROUP_RECIPIENTS": True}
     outcome = send_text(sandbox_bot, ["group:46732001122-1590000000"], "Hi group")
     assert outcome.messages[0].recipient == "group:46732001122-1590000000"
     assert message_posts(fresh_sandbox)[0]["body"]["to"] == ["group:46732001122-1590000000"]

@@ -79,6 +79,7 @@ class BotForm(SecretFieldsFormMixin, forms.ModelForm):
             "name",
             "sinch_bot_id",
             "region",
+            "default_region",
             "base_url_override",
             "bearer_token",
             "callback_key",
@@ -149,7 +150,20 @@ class BotAdmin(admin.ModelAdmin):
         if obj is not None and self.has_change_permission(request, obj):
             secrets += ["keep_current_key_as_previous", "remove_callback_key", "remove_previous_callback_key"]
         fieldsets: _Fieldsets = [
-            (None, {"fields": ["tenant", "name", "sinch_bot_id", "region", "base_url_override", "is_active"]}),
+            (
+                None,
+                {
+                    "fields": [
+                        "tenant",
+                        "name",
+                        "sinch_bot_id",
+                        "region",
+                        "default_region",
+                        "base_url_override",
+                        "is_active",
+                    ]
+                },
+            ),
             (
                 _("Secrets (write-only)"),
                 {

@@ -5,13 +5,16 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
+from ..fields import validate_header_secret
 from ..models import Bot, Contact, InboundMessage, OutboundMessage, StatusEvent, validate_base_url_override
 
 
 class BotSerializer(serializers.ModelSerializer):
     """Secrets are write-only: accepted on create/update, never returned."""
 
-    bearer_token = serializers.CharField(write_only=True, required=True, trim_whitespace=True)
+    bearer_token = serializers.CharField(
+        write_only=True, required=True, trim_whitespace=True, validators=[validate_header_secret]
+    )
     callback_key = serializers.CharField(write_only=True, required=False, allow_blank=True)
     previous_callback_key = serializers.CharField(write_only=True, required=False, allow_blank=True)
     has_callback_key = serializers.SerializerMethodField()
@@ -26,6 +29,7 @@ class BotSerializer(serializers.ModelSerializer):
             "name",
             "sinch_bot_id",
             "region",
+            "default_region",
             "base_url_override",
             "is_active",
             "bearer_token",

@@ -22,16 +22,18 @@ import requests
 from ..exceptions import (
     SinchAPIError,
     SinchBadRequest,
+    SinchCredentialsUnusable,
     SinchNotFound,
     SinchRequestMayHaveBeenSent,
     SinchUnauthorized,
     SinchUnavailable,
+    SinchUnexpectedAnswer,
 )
 from .groups import GroupsMixin
 from .mixin import MAX_NUMBERS, numbers_body, response_json
 from .provisioning import ProvisioningMixin
 from .retry import RetryPolicy, parse_retry_after
-from .session import build_session
+from .session import HEADER_SAFE_RULE, build_session, header_safe
 from .stickerpacks import StickerpackMixin
 
 logger = logging.getLogger("django_sinch_whatsapp.client")
@@ -95,6 +97,9 @@ class SinchWhatsAppClient(ProvisioningMixin, StickerpackMixin, GroupsMixin):
         self.log_http = log_http
         self._sleep = sleep
         self._session = build_session(token, user_agent_suffix=user_agent_suffix)
+        # Checked where tokens enter (admin, API); a token stored some other way fails every call in our
+        # error tree instead of raising UnicodeEncodeError from deep inside http.client.
+        self._token_usable = header_safe(token)
 
     def __repr__(self) -> str:
         return f"<SinchWhatsAppClient bot_id={self.bot_id!r} base_url={self.base_url!r}>"
@@ -119,14 +124,31 @@ class SinchWhatsAppClient(ProvisioningMixin, StickerpackMixin, GroupsMixin):
         """Make one call, retrying as its idempotency allows; raise the error tree."""
         path = self.path(suffix)
         url = self.base_url + path
+        if not self._token_usable:
+            raise SinchCredentialsUnusable(
+                "The bot's bearer token cannot be sent",
+                f"it has a character HTTP headers cannot carry ({HEADER_SAFE_RULE}); nothing was sent",
+                method=method,
+                path=path,
+            )
         attempt = 0
         while True:
             attempt += 1
             started = time.monotonic()
             try:
+                # allow_redirects=False: Sinch documents no redirect, and following one would hand the
+                # bearer token to whatever host it names (a 3xx is raised below as an error).
                 response = self._session.request(
                     method, url, json=json_body, params=params, timeout=self.timeout, allow_redirects=False
                 )
+            except (UnicodeError, requests.exceptions.InvalidHeader) as err:
+                # A header we could not encode (e.g. USER_AGENT_SUFFIX): nothing left this process.
+                raise SinchCredentialsUnusable(
+                    "A request header cannot be sent",
+                    f"{type(err).__name__}: {HEADER_SAFE_RULE}; nothing was sent",
+                    method=method,
+                    path=path,
+                ) from err
             except requests.RequestException as err:
                 error = self._transport_error(err, method, path, idempotent)
                 if attempt <= self.retry.total and (idempotent or _never_reached_server(err)):
@@ -134,8 +156,12 @@ class SinchWhatsAppClient(ProvisioningMixin, StickerpackMixin, GroupsMixin):
                     continue
                 raise error from err
             self._log(method, path, json_body, response, time.monotonic() - started)
-            if response.status_code < 400:
+            if 200 <= response.status_code < 300:
                 return response
+            if response.status_code < 400:
+                # whatsapp-introduction.md documents 2xx answers and 4xx/5xx errors only: a redirect (or
+                # anything else) is an error, never success, and is not followed.
+                raise _unexpected_answer(response, method, path)
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
             retryable = response.status_code in self.retry.statuses and (
                 idempotent or response.status_code in NOT_PROCESSED_STATUSES
@@ -266,6 +292,22 @@ def redact_body(value: Any) -> Any:
 
 def _redacted_headers(headers: Any) -> dict[str, str]:
     return {k: ("Bearer ********" if k.lower() == "authorization" else v) for k, v in dict(headers).items()}
+
+
+def _unexpected_answer(response: requests.Response, method: str, path: str) -> SinchUnexpectedAnswer:
+    location = response.headers.get("Location", "")
+    details = f"HTTP {response.status_code} {response.reason or ''}".strip()
+    details += " is not an answer Sinch documents; redirects are not followed"
+    if location:
+        details += f" (Location: {location[:200]})"
+    return SinchUnexpectedAnswer(
+        "Unexpected answer",
+        details,
+        status_code=response.status_code,
+        method=method,
+        path=path,
+        response_text=response.text,
+    )
 
 
 def _error_from_response(

@@ -25,6 +25,8 @@ class EndpointMixin:
 
     if TYPE_CHECKING:
 
+        def path(self, suffix: str) -> str: ...
+
         def request(
             self,
             method: str,

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..exceptions import MessageValidationError
+from ..phone import InvalidPhoneNumber, to_e164
 from .mixin import EndpointMixin, numbers_body, require_text, response_json, segment
 from .results import (
     CALLBACK_STORE_PAGE_SIZE,
@@ -52,14 +53,35 @@ def validate_media_provider_name(name: Any) -> str:
     return name
 
 
-def _iso_time(field: str, value: datetime | str | None) -> str | None:
-    """ISO-8601 as the page's sample writes it (``2019-10-02T12:57:37.205Z``); naive datetimes are UTC."""
-    if value is None or isinstance(value, str):
-        return value or None
+def _moment(field: str, value: datetime | str | None) -> datetime | None:
+    """A datetime from a datetime or an ISO-8601 string (``2019-10-02T12:57:37.205Z``); naive ones are UTC."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        text = value
+        try:
+            value = datetime.fromisoformat(text.strip())
+        except ValueError:
+            raise MessageValidationError(
+                field, f"is {text[:40]!r}; it must be an ISO-8601 time such as 2019-10-02T12:57:37.205Z"
+            ) from None
     if not isinstance(value, datetime):
         raise MessageValidationError(field, "must be a datetime or an ISO-8601 string", actual=value)
-    moment = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _iso_time(field: str, value: datetime | str | None) -> str | None:
+    """ISO-8601 in UTC as the page's sample writes it (``2019-10-02T12:57:37.205Z``)."""
+    moment = _moment(field, value)
+    return None if moment is None else moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _sender(value: str) -> str:
+    """The ``from`` filter: a phone number, sent as Sinch's MSISDN digits (``46732001122``)."""
+    try:
+        return to_e164(str(value)).lstrip("+")
+    except InvalidPhoneNumber as err:
+        raise MessageValidationError("from", f"is not a valid phone number: {err.reason}", actual=value) from None
 
 
 def _positive(field: str, value: int, minimum: int) -> int:
@@ -158,15 +180,18 @@ class ProvisioningMixin(EndpointMixin):
             "page": _positive("page", page, 1),
             "page_size": _positive("page_size", page_size, 1),
         }
-        start, end = _iso_time("start_time", start_time), _iso_time("end_time", end_time)
-        if isinstance(start_time, datetime) and isinstance(end_time, datetime) and start and end and start > end:
-            raise MessageValidationError("start_time", "is after end_time", actual=start)
+        start_moment, end_moment = _moment("start_time", start_time), _moment("end_time", end_time)
+        if start_moment and end_moment and start_moment > end_moment:
+            raise MessageValidationError(
+                "start_time", "is after end_time", actual=_iso_time("start_time", start_moment)
+            )
+        start, end = _iso_time("start_time", start_moment), _iso_time("end_time", end_moment)
         if start:
             body["start_time"] = start
         if end:
             body["end_time"] = end
         if from_number:
-            body["from"] = str(from_number)
+            body["from"] = _sender(from_number)
         response = self.request("GET", "callbacks/notifications", json_body=body, idempotent=True)
         return StoredCallbacksPage(page=page, page_size=page_size, results=callbacks_from_wire(response_json(response)))
 

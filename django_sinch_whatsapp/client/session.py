@@ -8,6 +8,7 @@ that may have reached Sinch must never be sent twice.
 from __future__ import annotations
 
 import platform
+import re
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -17,6 +18,18 @@ from .. import __version__
 USER_AGENT = (
     f"django-sinch-whatsapp/{__version__} python-requests/{requests.__version__} Python/{platform.python_version()}"
 )
+
+
+#: What a secret sent in an HTTP header may hold: visible ASCII (RFC 9110 field values; RFC 6750 bearer
+#: tokens are narrower still). Anything else cannot be encoded into a header: http.client raises
+#: UnicodeEncodeError, which must never surface as a 500.
+HEADER_SAFE = re.compile(r"[\x21-\x7e]*")
+HEADER_SAFE_RULE = "only printable ASCII characters without spaces can be sent in an HTTP header"
+
+
+def header_safe(value: str) -> bool:
+    """Whether ``value`` can be sent as an HTTP header value (or the credentials part of one)."""
+    return HEADER_SAFE.fullmatch(value) is not None
 
 
 class BearerAuth(requests.auth.AuthBase):

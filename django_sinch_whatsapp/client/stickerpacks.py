@@ -9,17 +9,90 @@ name and deletes are final, so both may be repeated.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
-from ..exceptions import MessageValidationError
+from ..exceptions import MessageValidationError, SinchUnexpectedAnswer
+from .messages.checks import _url
 from .mixin import EndpointMixin, require_text, response_json, segment
 from .results import StickerInfo, StickerpackInfo, ids_from_wire
 
 NAMESPACES = ("whatsapp", "third_party")
 #: "Each emoji should be a single character. Three emojis maximum."
 MAX_STICKER_EMOJIS = 3
-_STORE_LINKS = ("ios_app_store_link", "android_app_store_link")
+#: "Valid Apple iOs App Store URL" / "Valid Google Play store URL": the stores' own hosts.
+_STORE_HOSTS = {
+    "ios_app_store_link": ("apps.apple.com", "itunes.apple.com"),
+    "android_app_store_link": ("play.google.com",),
+}
+#: Code points that join the character before them into one user-visible character (UAX #29 Extend,
+#: as far as emojis use it): variation selectors, skin tones, tags, the keycap mark.
+_EXTENDING_RANGES = ((0xFE00, 0xFE0F), (0x1F3FB, 0x1F3FF), (0xE0020, 0xE007F), (0x20E3, 0x20E3))
+_ZERO_WIDTH_JOINER = "\u200d"
+
+
+def _extends(char: str) -> bool:
+    point = ord(char)
+    if any(low <= point <= high for low, high in _EXTENDING_RANGES):
+        return True
+    return unicodedata.category(char) in ("Mn", "Me", "Mc")
+
+
+def _is_regional_indicator(char: str) -> bool:
+    return 0x1F1E6 <= ord(char) <= 0x1F1FF
+
+
+def user_visible_characters(text: str) -> int:
+    """How many user-visible characters (grapheme clusters) ``text`` shows, for emoji-like text.
+
+    A flag (two regional indicators), a skin-toned or variation-selected emoji, a keycap and a
+    zero-width-joined family each count once; a combining mark joins the character before it.
+    """
+    count, position = 0, 0
+    while position < len(text):
+        char = text[position]
+        position += 1
+        count += 1
+        if _is_regional_indicator(char) and position < len(text) and _is_regional_indicator(text[position]):
+            position += 1
+        while position < len(text):
+            if _extends(text[position]):
+                position += 1
+            elif text[position] == _ZERO_WIDTH_JOINER:
+                position += 1
+                if position < len(text) and not _extends(text[position]):
+                    position += 1  # the joined pictograph
+            else:
+                break
+    return count
+
+
+def _store_link(field: str, value: str | None) -> str | None:
+    """A store link as the page asks for it: an http(s) URL on that store's host."""
+    if value is None or value == "":
+        return None
+    _url(value, field)
+    host = (urlsplit(value).hostname or "").lower()
+    if host not in _STORE_HOSTS[field]:
+        raise MessageValidationError(
+            field,
+            f"is on {host!r}; it must be a link to the store ({' or '.join(_STORE_HOSTS[field])})",
+            actual=value[:100],
+        )
+    return value
+
+
+def _missing(what: str, method: str, path: str, response: Any) -> SinchUnexpectedAnswer:
+    return SinchUnexpectedAnswer(
+        "Unexpected answer",
+        f"{response.status_code} without {what}; it may exist at Sinch: sync to find it",
+        status_code=response.status_code,
+        method=method,
+        path=path,
+        response_text=response.text,
+    )
 
 
 def _namespace_params(namespace: str | None) -> dict[str, str] | None:
@@ -42,9 +115,18 @@ def _emojis(emojis: Sequence[str]) -> list[str]:
             actual=len(values),
         )
     for position, emoji in enumerate(values):
-        # One emoji may be several code points (flags, skin tones), so "single character" is not checked by length.
-        if not isinstance(emoji, str) or not emoji.strip():
+        if not isinstance(emoji, str) or not emoji.strip() or emoji != emoji.strip():
             raise MessageValidationError(f"emojis[{position}]", "must be a non-empty emoji", actual=emoji)
+        # "Each emoji should be a single character": one user-visible character, which may be several
+        # code points (flags, skin tones, families), so the length in code points is not the rule.
+        shown = user_visible_characters(emoji)
+        if shown != 1:
+            raise MessageValidationError(
+                f"emojis[{position}]",
+                f"is {shown} characters; each emoji entry must be a single character (whatsapp-stickerpack-management.md)",
+                limit=1,
+                actual=shown,
+            )
     return values
 
 
@@ -79,13 +161,16 @@ class StickerpackMixin(EndpointMixin):
             {
                 "publisher": require_text("publisher", publisher),
                 "name": require_text("name", name),
-                "ios_app_store_link": ios_app_store_link or None,
-                "android_app_store_link": android_app_store_link or None,
+                "ios_app_store_link": _store_link("ios_app_store_link", ios_app_store_link),
+                "android_app_store_link": _store_link("android_app_store_link", android_app_store_link),
             }
         )
         response = self.request("POST", "stickerpacks", json_body=body, idempotent=False)
         data = response_json(response)
-        return str(data.get("id", "")) if isinstance(data, dict) else ""
+        sinch_id = data.get("id") if isinstance(data, dict) else None
+        if not isinstance(sinch_id, str) or not sinch_id.strip():
+            raise _missing("the stickerpack id", "POST", self.path("stickerpacks"), response)
+        return sinch_id
 
     def update_stickerpack(
         self,
@@ -101,8 +186,8 @@ class StickerpackMixin(EndpointMixin):
             {
                 "publisher": publisher,
                 "name": name,
-                "ios_app_store_link": ios_app_store_link,
-                "android_app_store_link": android_app_store_link,
+                "ios_app_store_link": _store_link("ios_app_store_link", ios_app_store_link),
+                "android_app_store_link": _store_link("android_app_store_link", android_app_store_link),
             }
         )
         if not body:
@@ -134,12 +219,17 @@ class StickerpackMixin(EndpointMixin):
 
     def create_sticker(self, stickerpack_id: str, url: str, emojis: Sequence[str] = ()) -> str:
         """``POST /stickerpacks/{id}/stickers``: add a sticker (512x512 webp, < 100 KB) by URL; returns its index."""
-        body: dict[str, Any] = {"url": require_text("url", url)}
+        body: dict[str, Any] = {"url": _url(url, "url")}
         if emojis:
             body["emojis"] = _emojis(emojis)
         response = self.request("POST", self._sticker_path(stickerpack_id), json_body=body, idempotent=False)
         data = response_json(response)
-        return str(data.get("index", "")) if isinstance(data, dict) else ""
+        index = data.get("index") if isinstance(data, dict) else None
+        if isinstance(index, int) and not isinstance(index, bool):
+            index = str(index)
+        if not isinstance(index, str) or not index.strip():
+            raise _missing("the sticker index", "POST", self.path(self._sticker_path(stickerpack_id)), response)
+        return index
 
     def update_sticker(
         self, stickerpack_id: str, index: str, *, url: str | None = None, emojis: Sequence[str] | None = None
@@ -147,7 +237,7 @@ class StickerpackMixin(EndpointMixin):
         """``PATCH /stickerpacks/{id}/stickers/{index}``: replace the image and/or the emojis."""
         body: dict[str, Any] = {}
         if url is not None:
-            body["url"] = require_text("url", url)
+            body["url"] = _url(url, "url")
         if emojis is not None:
             body["emojis"] = _emojis(emojis)
         if not body:

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from ..conf import app_settings
-from ..fields import EncryptedSecretField
+from ..fields import EncryptedSecretField, validate_header_secret
 
 
 def new_webhook_id() -> str:
@@ -44,6 +44,19 @@ def validate_base_url_override(url: str) -> None:
         )
 
 
+def validate_default_region(value: str) -> None:
+    """A two-letter region phonenumbers knows (``SE``, ``us``), or empty for the setting's."""
+    from django.core.exceptions import ValidationError
+
+    from ..phone import is_region
+
+    if value and not is_region(value.upper()):
+        raise ValidationError(
+            _("%(value)s is not a country code phone numbers are read in; use two capital letters such as SE or US."),
+            params={"value": value},
+        )
+
+
 class Region(models.TextChoices):
     US = "us", _("US (us1.whatsapp.api.sinch.com)")
     EU = "eu", _("EU (eu1.whatsapp.api.sinch.com)")
@@ -71,7 +84,10 @@ class Bot(models.Model):
         _("Sinch bot id"), max_length=100, help_text=_("The bot identifier Sinch gave you, used in every API path.")
     )
     bearer_token = EncryptedSecretField(
-        _("bearer token"), help_text=_("The bot's Sinch bearer token. Stored encrypted; never shown again.")
+        _("bearer token"),
+        # It goes in the Authorization header: a character HTTP cannot carry is refused where it enters.
+        validators=[validate_header_secret],
+        help_text=_("The bot's Sinch bearer token. Stored encrypted; never shown again."),
     )
     callback_key = EncryptedSecretField(
         _("callback signing key"),
@@ -91,6 +107,17 @@ class Bot(models.Model):
         choices=Region.choices,
         default=Region.US,
         help_text=_("The region the bot was provisioned in. The US and EU hosts are not interchangeable."),
+    )
+    default_region = models.CharField(
+        _("default number region"),
+        max_length=2,
+        blank=True,
+        default="",
+        validators=[validate_default_region],
+        help_text=_(
+            "Country (two capital letters, e.g. SE) that national numbers such as 0732001122 are read in. "
+            "Empty: SINCH_WHATSAPP['DEFAULT_REGION']; with neither, national numbers are refused."
+        ),
     )
     base_url_override = models.URLField(
         _("base URL override"),

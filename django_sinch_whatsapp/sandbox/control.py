@@ -11,7 +11,7 @@ GET     /_sandbox/callbacks       ``{"callbacks": [...]}`` (every delivery attem
 GET     /_sandbox/messages        ``{"messages": [...]}`` (accepted messages and their reported states)
 GET     /_sandbox/faults          ``{"faults": [...]}`` (pending)
 POST    /_sandbox/faults          ``{"kind": "fail" | "slow" | "drop" | "clear", "n", "status", "retry_after",
-                                  "seconds", "path_contains"}`` -> ``{"faults": [...]}``
+                                  "seconds", "path_contains", "location"}`` -> ``{"faults": [...]}``
 POST    /_sandbox/capability      ``{"bot_id", "number" (or "numbers"), "capable"}``
 POST    /_sandbox/wait            ``{"timeout": 5}`` -> ``{"idle": true}`` once no callback is pending
 POST    /_sandbox/reset           forget everything except the bots given at start
@@ -95,7 +95,11 @@ def _faults(sandbox: SandboxServer, body: Any, query: dict[str, str]) -> Respons
     kind, n, where = obj.get("kind"), obj.get("n", 1), obj.get("path_contains")
     if kind == "fail":
         sandbox.faults.fail_next(
-            n, status=obj.get("status", 503), path_contains=where, retry_after=obj.get("retry_after")
+            n,
+            status=obj.get("status", 503),
+            path_contains=where,
+            retry_after=obj.get("retry_after"),
+            location=obj.get("location"),
         )
     elif kind == "slow":
         sandbox.faults.slow_next(n, float(obj.get("seconds", 1.0)), path_contains=where)

@@ -21,6 +21,7 @@ class Fault:
     status: int = 503
     retry_after: int | str | None = None
     seconds: float = 0.0
+    location: str | None = None
 
     def matches(self, path: str) -> bool:
         return self.remaining > 0 and (not self.path_contains or self.path_contains in path)
@@ -39,16 +40,20 @@ class Faults:
         status: int = 503,
         path_contains: str | None = None,
         retry_after: float | str | None = None,
+        location: str | None = None,
     ) -> None:
         """Answer the next ``n`` matching requests with ``status`` and a JSON error body.
 
-        ``retry_after`` (seconds, or an HTTP date string) adds a ``Retry-After`` header.
+        ``retry_after`` (seconds, or an HTTP date string) adds a ``Retry-After`` header. A 3xx status
+        (an answer Sinch never documents) adds a ``Location`` header: ``location``, else the request's
+        own path, so a client that followed it would be seen in the request log.
         """
-        if not 400 <= int(status) <= 599:
-            raise ValueError("status must be an HTTP error status (400-599)")
+        if not 300 <= int(status) <= 599:
+            raise ValueError("status must be an HTTP redirect or error status (300-599)")
         if isinstance(retry_after, int | float):
             retry_after = max(0, math.ceil(retry_after))
-        self._add(Fault("fail", int(n), path_contains, status=int(status), retry_after=retry_after))
+        fault = Fault("fail", int(n), path_contains, status=int(status), retry_after=retry_after, location=location)
+        self._add(fault)
 
     def slow_next(self, n: int, seconds: float, path_contains: str | None = None) -> None:
         """Sleep ``seconds`` before answering each of the next ``n`` matching requests."""

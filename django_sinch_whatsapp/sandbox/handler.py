@@ -39,8 +39,10 @@ def loggable_body(raw: bytes) -> Any:
         return raw.decode("utf-8", errors="replace")
 
 
-def fault_response(fault: Fault) -> Response:
+def fault_response(fault: Fault, path: str) -> Response:
     headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+    if 300 <= fault.status < 400:
+        headers["Location"] = fault.location or path
     return error(fault.status, f"Sandbox fault injection: answering {fault.status}", headers=headers)
 
 
@@ -132,7 +134,7 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
             return
         bot_id = None
         if fault is not None:
-            response = fault_response(fault)
+            response = fault_response(fault, path)
         else:
             try:
                 response, bot_id = routing.dispatch(self.sandbox, method, path, query, self.headers, raw)

@@ -19,7 +19,7 @@ from ..clients import client_for_bot
 from ..exceptions import SinchAPIError
 from ..models import Bot
 from ..phone import Recipient
-from .recipients import RejectedRecipient, normalize_numbers
+from .recipients import RejectedRecipient, default_region_for, normalize_numbers
 
 logger = logging.getLogger("django_sinch_whatsapp.services")
 
@@ -70,7 +70,9 @@ def _in_batches(
     outcome: NumbersOutcome | None = None,
 ) -> NumbersOutcome:
     """Normalize, then ``call(client, wire_numbers)`` per batch of 20; record successes as they come."""
-    recipients, rejected = normalize_numbers(numbers, field="numbers", allow_groups=False)
+    recipients, rejected = normalize_numbers(
+        numbers, field="numbers", allow_groups=False, default_region=default_region_for(bot)
+    )
     outcome = outcome if outcome is not None else NumbersOutcome()
     outcome.rejected.extend(rejected)
     client = client_for_bot(bot)

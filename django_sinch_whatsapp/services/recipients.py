@@ -7,9 +7,16 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
-from ..exceptions import MessageValidationError
+from ..conf import app_settings
+from ..exceptions import MessageValidationError, SinchConfigurationError
 from ..models import Bot, Contact
-from ..phone import InvalidPhoneNumber, Recipient, recipient
+from ..phone import InvalidPhoneNumber, Recipient, is_region, recipient
+
+#: Why a ``group:`` id is refused as a message recipient (release-notes-whatsapp.md, 2021-06-08).
+GROUPS_REMOVED_REASON = (
+    "WhatsApp groups were removed by Sinch on 2021-06-08; a group id is not accepted as a recipient "
+    "unless SINCH_WHATSAPP['ALLOW_GROUP_RECIPIENTS'] is True"
+)
 
 
 @dataclass
@@ -20,13 +27,30 @@ class RejectedRecipient:
     reason: str
 
 
+def default_region_for(bot: Bot | None) -> str | None:
+    """The region national numbers are read in: the bot's, else ``SINCH_WHATSAPP['DEFAULT_REGION']``, else None."""
+    region = (getattr(bot, "default_region", "") or "").upper()
+    if region:
+        return region
+    configured = str(app_settings.DEFAULT_REGION or "").upper()
+    if configured and not is_region(configured):
+        raise SinchConfigurationError(
+            f"SINCH_WHATSAPP['DEFAULT_REGION'] is {app_settings.DEFAULT_REGION!r}, not a two-letter country code "
+            "phonenumbers knows (e.g. 'SE', 'US')"
+        )
+    return configured or None
+
+
 def normalize_numbers(
-    values: Sequence[str] | str, *, field: str, allow_groups: bool
+    values: Sequence[str] | str, *, field: str, allow_groups: bool, default_region: str | None = None
 ) -> tuple[list[Recipient], list[RejectedRecipient]]:
     """Normalize to Sinch's form, once each; invalid ones are listed with the reason, not raised.
 
-    ``group:`` ids pass through where ``allow_groups`` (message recipients),
-    and are refused where only phone numbers make sense (opt-in, capability ...).
+    ``group:`` ids are refused where only phone numbers make sense (opt-in,
+    capability ...); where ``allow_groups`` (message recipients) they still are,
+    unless the project opted in with ``ALLOW_GROUP_RECIPIENTS``: Sinch removed
+    groups on 2021-06-08. ``default_region`` reads national numbers (see
+    :func:`default_region_for`).
     """
     raw_list = [values] if isinstance(values, str) else list(values)
     if not raw_list:
@@ -35,12 +59,15 @@ def normalize_numbers(
     rejected: list[RejectedRecipient] = []
     for raw in raw_list:
         try:
-            item = recipient(str(raw))
+            item = recipient(str(raw), default_region)
         except InvalidPhoneNumber as err:
             rejected.append(RejectedRecipient(raw=str(raw), reason=err.reason))
             continue
         if item.is_group and not allow_groups:
             rejected.append(RejectedRecipient(raw=str(raw), reason="a group id is not a phone number"))
+            continue
+        if item.is_group and not app_settings.ALLOW_GROUP_RECIPIENTS:
+            rejected.append(RejectedRecipient(raw=str(raw), reason=GROUPS_REMOVED_REASON))
             continue
         accepted.setdefault(item.wire, item)  # the same number twice is sent once
     return list(accepted.values()), rejected

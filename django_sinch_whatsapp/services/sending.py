@@ -19,7 +19,7 @@ from ..client import messages as builders
 from ..client.client import MAX_NUMBERS_PER_REQUEST
 from ..exceptions import MessageValidationError, OutsideCustomerCareWindow, SinchAPIError
 from ..models import Bot, MessageType, OutboundMessage
-from .recipients import RejectedRecipient, contacts_for, normalize_numbers
+from .recipients import RejectedRecipient, contacts_for, default_region_for, normalize_numbers
 
 WINDOW_CLOSED_REASON = "the 24-hour customer care window is closed (no message from this contact in 24 hours)"
 
@@ -70,12 +70,14 @@ def send_message(
         message = builders.validate_message(
             message, header_text_length=header_text_length, body_text_length=body_text_length
         )
-    recipients, rejected = normalize_numbers(to, field="to", allow_groups=True)
+    # whatsapp-message.md: callback is a URL Sinch posts to; refused here, before any row or request.
+    field = "callback" if callback_url is not None else "callback (the bot's, from SINCH_WHATSAPP['PUBLIC_BASE_URL'])"
+    callback = builders.validate_callback_url(callback_url if callback_url is not None else bot.callback_url, field)
+    recipients, rejected = normalize_numbers(to, field="to", allow_groups=True, default_region=default_region_for(bot))
     outcome = SendOutcome(rejected=rejected)
     if not recipients:
         return outcome
     message_type = message["type"]
-    callback = callback_url if callback_url is not None else bot.callback_url
     with transaction.atomic():
         contacts = {c.number: c for c in contacts_for(bot, [r.e164 for r in recipients if not r.is_group])}
         if not allow_outside_window and message_type != MessageType.TEMPLATE:

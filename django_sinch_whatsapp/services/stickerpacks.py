@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..clients import client_for_bot
-from ..exceptions import MessageValidationError
+from ..exceptions import MessageValidationError, SinchUnexpectedAnswer
 from ..models import Bot, Sticker, Stickerpack, StickerpackNamespace
 
 
@@ -148,12 +148,22 @@ def add_sticker(stickerpack: Stickerpack, url: str, emojis: Sequence[str] = ()) 
     _editable(stickerpack)
     client = client_for_bot(stickerpack.bot)
     index = client.create_sticker(stickerpack.sinch_id, url, emojis)
-    sticker = Sticker.objects.create(stickerpack=stickerpack, index=index, url=url, emojis=list(emojis))
     info = client.get_sticker(stickerpack.sinch_id, index, stickerpack.namespace)
-    sticker.sinch_id, sticker.raw = info.id, info.raw
-    sticker.emojis = info.emojis or sticker.emojis
-    sticker.save(update_fields=["sinch_id", "raw", "emojis", "updated_at"])
-    return sticker
+    if not info.id:
+        # Never a row with an empty id: a sticker message needs it. sync_stickers finds it later.
+        raise SinchUnexpectedAnswer(
+            "Unexpected answer",
+            f"sticker {index} of stickerpack {stickerpack.sinch_id} was created, but Sinch's answer has no id; "
+            "sync the stickers to mirror it",
+        )
+    return Sticker.objects.create(
+        stickerpack=stickerpack,
+        index=index,
+        url=url,
+        emojis=info.emojis or list(emojis),
+        sinch_id=info.id,
+        raw=info.raw,
+    )
 
 
 def update_sticker(sticker: Sticker, *, url: str | None = None, emojis: Sequence[str] | None = None) -> Sticker:

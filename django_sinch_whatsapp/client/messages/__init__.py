@@ -29,7 +29,7 @@ from .builders import (
 )
 from .checks import Message
 from .limits import LANGUAGE_CODES, LIMITS, MESSAGE_TYPES, Limit
-from .validation import ValidatedMessage, validate_message
+from .validation import ValidatedMessage, validate_callback_url, validate_message
 
 __all__ = [
     "LANGUAGE_CODES",
@@ -48,6 +48,7 @@ __all__ = [
     "sticker",
     "template",
     "text",
+    "validate_callback_url",
     "validate_message",
     "video",
 ]

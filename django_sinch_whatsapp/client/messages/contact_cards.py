@@ -20,23 +20,24 @@ class _CardPart(NamedTuple):
 
 
 # whatsapp-callback.md, "Contact object" and its sub-tables (the send page asks for "valid contact cards");
-# wa_id on phones is in the send page's sample; formatted_name is required by whatsapp-api.yaml.
+# wa_id on phones is in the send page's sample. whatsapp-api.yaml requires name.formatted_name,
+# addresses[].city, emails[].email, org.company, phones[].phone and urls[].url.
 _HOME_WORK = ("HOME", "WORK")
-_ADDRESS = ("type", "street", "city", "state", "zip", "country", "country_code")
+_ADDRESS = ("type", "street", "state", "zip", "country", "country_code")
 _CARD_LISTS = {
-    "addresses": _CardPart("contact addresses", (), _ADDRESS, {"type": _HOME_WORK}),
-    "emails": _CardPart("contact emails", (), ("type", "email"), {"type": _HOME_WORK}),
+    "addresses": _CardPart("contact addresses", ("city",), _ADDRESS, {"type": _HOME_WORK}),
+    "emails": _CardPart("contact emails", ("email",), ("type",), {"type": _HOME_WORK}),
     "ims": _CardPart("contact IMs", (), ("service", "user_id"), {}),
     "phones": _CardPart(
-        "contact phones", (), ("type", "phone", "wa_id"), {"type": ("CELL", "MAIN", "HOME", "WORK", "IPHONE")}
+        "contact phones", ("phone",), ("type", "wa_id"), {"type": ("CELL", "MAIN", "HOME", "WORK", "IPHONE")}
     ),
-    "urls": _CardPart("contact URLs", (), ("type", "url"), {"type": _HOME_WORK}),
+    "urls": _CardPart("contact URLs", ("url",), ("type",), {"type": _HOME_WORK}),
 }
 _CARD_OBJECTS = {
     "name": _CardPart(
         "contact names", ("formatted_name",), ("first_name", "last_name", "middle_name", "suffix", "prefix"), {}
     ),
-    "org": _CardPart("contact organizations", (), ("company", "department", "title"), {}),
+    "org": _CardPart("contact organizations", ("company",), ("department", "title"), {}),
 }
 
 
@@ -47,6 +48,8 @@ def _card_part(data: Any, path: str, part: _CardPart) -> Message:
             _choice(value, f"{path}.{key}", part.choices[key])
         else:
             _string(value, f"{path}.{key}", required=key in part.required)
+            if key in part.required and not value.strip():
+                _fail(f"{path}.{key}", f"is only whitespace; whatsapp-api.yaml requires it in {part.what}")
     return obj
 
 

@@ -74,4 +74,5 @@ LANGUAGE_CODES: tuple[str, ...] = (
     *("vi", "zu"),
 )
 # whatsapp-message.md writes the locale as `en_us` while the table says `en_US`: match case-insensitively.
-_LANGUAGES = {code.lower() for code in LANGUAGE_CODES}
+# Each lower-cased spelling maps to the table's own, which is what is sent.
+_LANGUAGES = {code.lower(): code for code in LANGUAGE_CODES}

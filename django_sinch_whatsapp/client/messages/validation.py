@@ -6,6 +6,7 @@ import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from .checks import Message, _array, _fail, _json_type, _kind, _media_fields, _number, _object, _string
 from .contact_cards import _contact_card
@@ -38,11 +39,16 @@ def _template(data: Mapping[str, Any], path: str, context: _Context) -> Message:
     optional = ("language", "header_params", "body_params", "media", "buttons", "ttl")
     msg = _object(data, path, "template messages", ("type", "template_name"), optional, refused)
     _string(msg["template_name"], f"{path}.template_name", required=True)
-    if "language" in msg and _string(msg["language"], f"{path}.language").lower() not in _LANGUAGES:
-        # whatsapp-message.md: "Accepted language codes can be found in the introduction"
-        _fail(
-            f"{path}.language", f"is {msg['language']!r}, not a code of whatsapp-introduction.md (en, en_US, pt_BR ...)"
-        )
+    if "language" in msg:
+        # whatsapp-message.md: "Accepted language codes can be found in the introduction". A code in
+        # another case ("EN", "en_us") is sent in the table's spelling ("en", "en_US"), never as typed.
+        canonical = _LANGUAGES.get(_string(msg["language"], f"{path}.language").lower())
+        if canonical is None:
+            _fail(
+                f"{path}.language",
+                f"is {msg['language']!r}, not a code of whatsapp-introduction.md (en, en_US, pt_BR ...)",
+            )
+        msg["language"] = canonical
     for key, template_text in (
         ("header_params", context.header_text_length),
         ("body_params", context.body_text_length),
@@ -89,6 +95,8 @@ def _template_button(data: Any, path: str) -> Message:
 def _text(data: Mapping[str, Any], path: str, context: _Context) -> Message:
     msg = _object(data, path, "text messages", ("type", "text"), ("preview_url",))
     _string(msg["text"], f"{path}.text", _LIMIT["text"])
+    if not msg["text"].strip():
+        _fail(f"{path}.text", "is only whitespace; a text message needs at least one visible character")
     if "preview_url" in msg and not isinstance(msg["preview_url"], bool):
         _fail(f"{path}.preview_url", f"must be true or false, not {_json_type(msg['preview_url'])}")
     return msg
@@ -170,6 +178,18 @@ def _validate(message: Any, *, header_text_length: int = 0, body_text_length: in
             _fail(name, f"is {length!r}; it must be a whole number of characters, 0 or more")
     kind = _kind(message, "message", "messages", MESSAGE_TYPES)
     return ValidatedMessage(_VALIDATORS[kind](message, "message", _Context(header_text_length, body_text_length)))
+
+
+def validate_callback_url(url: str | None, field: str = "callback") -> str | None:
+    """The per-message ``callback`` (whatsapp-message.md): an absolute http(s) URL, or None for the bot's default."""
+    if url is None or url == "":
+        return None
+    if not isinstance(url, str):
+        _fail(field, f"must be a string, not {_json_type(url)}")
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or url != url.strip():
+        _fail(field, f"is {url[:100]!r}; it must be an absolute http:// or https:// URL where Sinch can post callbacks")
+    return url
 
 
 def validate_message(message: Mapping[str, Any], *, header_text_length: int = 0, body_text_length: int = 0) -> Message:
