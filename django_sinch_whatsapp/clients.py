@@ -38,6 +38,9 @@ def client_for_bot(bot: Bot) -> SinchWhatsAppClient:
         retry,
         str(app_settings.USER_AGENT_SUFFIX),
         bool(app_settings.LOG_HTTP),
+        # An override is checked again before every request (defense in depth:
+        # a row written around model validation must not reach another host).
+        tuple(app_settings.override_hosts()) if bot.base_url_override else None,
     )
     # A digest, so the cache key itself holds no usable secret.
     key = (bot.pk, bot.sinch_bot_id, bot.base_url, hashlib.sha256(token.encode()).hexdigest(), options)
@@ -55,6 +58,7 @@ def client_for_bot(bot: Bot) -> SinchWhatsAppClient:
             retry=retry,
             user_agent_suffix=options[3],
             log_http=options[4],
+            allowed_hosts=options[5],
         )
         _cache[key] = client
         while len(_cache) > _MAX_CACHED:

@@ -18,30 +18,21 @@ def new_webhook_id() -> str:
 
 
 def validate_base_url_override(url: str) -> None:
-    """Only hosts in ``BASE_URL_OVERRIDE_HOSTS``: elsewhere the override would receive the bearer token."""
+    """Only plain URLs to hosts in ``BASE_URL_OVERRIDE_HOSTS``: the override receives the bearer token.
+
+    The client checks again before every request (:mod:`..client.targets`);
+    this check gives people the reason at save time, naming the field.
+    """
     if not url:
         return
-    from urllib.parse import urlsplit
-
     from django.core.exceptions import ValidationError
 
-    parts = urlsplit(url)
+    from ..client.targets import UnsafeRequestTarget, check_target
+
     try:
-        parts.port  # noqa: B018  (raises for a port out of range)
-    except ValueError:
-        raise ValidationError({"base_url_override": _("The port is not a valid port number.")}) from None
-    host = (parts.hostname or "").lower()
-    allowed = [str(h).lower() for h in app_settings.BASE_URL_OVERRIDE_HOSTS]
-    if host not in allowed:
-        raise ValidationError(
-            {
-                "base_url_override": _(
-                    "%(host)s is not an allowed override host (SINCH_WHATSAPP['BASE_URL_OVERRIDE_HOSTS'] = %(allowed)s): "
-                    "the bot's bearer token would be sent there."
-                )
-                % {"host": host or url, "allowed": ", ".join(allowed)}
-            }
-        )
+        check_target(url, app_settings.override_hosts())
+    except UnsafeRequestTarget as err:
+        raise ValidationError({"base_url_override": err.reason}) from None
 
 
 class Region(models.TextChoices):
