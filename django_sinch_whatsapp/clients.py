@@ -7,6 +7,8 @@ import threading
 from collections import OrderedDict
 from typing import TYPE_CHECKING
 
+from django.views.decorators.debug import sensitive_variables
+
 from .client.client import SinchWhatsAppClient
 from .client.retry import RetryPolicy
 from .conf import app_settings
@@ -19,6 +21,7 @@ _cache: OrderedDict[tuple[object, ...], SinchWhatsAppClient] = OrderedDict()
 _lock = threading.Lock()
 
 
+@sensitive_variables("token")
 def client_for_bot(bot: Bot) -> SinchWhatsAppClient:
     """A client for ``bot``, reused while its id, host, token and settings stay the same.
 

@@ -7,14 +7,16 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_variables
 
 from ..clients import client_for_bot
 from ..exceptions import SinchAPIError, SinchConfigurationError
 from ..forms import SecretFieldsFormMixin, WriteOnlySecretField, WriteOnlySecretWidget
 from ..models import Bot
+from ..sensitive import mark_sensitive_post_parameters
 from .common import sinch_error_text
 
 if TYPE_CHECKING:
@@ -166,6 +168,18 @@ class BotAdmin(admin.ModelAdmin):
                 (_("History"), {"fields": ["created_at", "updated_at"]}),
             ]
         return fieldsets
+
+    @sensitive_variables()
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        """The add and change views: the typed secrets stay out of error reports (POST and frame locals)."""
+        mark_sensitive_post_parameters(request)
+        return super().changeform_view(request, object_id, form_url, extra_context)
 
     @admin.display(description=_("signed callbacks"), boolean=True)
     def signing(self, obj: Bot) -> bool:

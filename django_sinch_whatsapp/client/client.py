@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 import requests
+from django.views.decorators.debug import sensitive_variables
 
 from ..exceptions import (
     SinchAPIError,
@@ -82,6 +83,7 @@ class SinchWhatsAppClient(ProvisioningMixin, StickerpackMixin, GroupsMixin):
     required even without a list.
     """
 
+    @sensitive_variables("token")
     def __init__(
         self,
         bot_id: str,
