@@ -127,11 +127,22 @@ class Bot(models.Model):
         super().clean()
         validate_base_url_override(self.base_url_override)
 
-    def needs_token_again(self, *, region: str, base_url_override: str) -> bool:
+    def needs_token_again(self, *, region: str, base_url_override: str, tenant_id: Any = None) -> bool:
         """Changing where requests go needs the token typed again: it must not follow by itself."""
         if self.pk is None:
             return False
+        if self.moves_tenant(tenant_id):
+            return True
         return (region, base_url_override.rstrip("/")) != (self.region, self.base_url_override.rstrip("/"))
+
+    def moves_tenant(self, tenant_id: Any) -> bool:
+        """Whether saving with ``tenant_id`` hands this stored bot, and its secrets, to another tenant.
+
+        A move needs the secrets typed again (the bearer token, and the signing
+        key when one is stored): whoever moves a bot must hold its credentials,
+        or another tenant's users would send with credentials they never had.
+        """
+        return self.pk is not None and tenant_id is not None and str(tenant_id) != str(self.tenant_id)
 
     @property
     def base_url(self) -> str:
