@@ -7,6 +7,8 @@ import threading
 from collections import OrderedDict
 from typing import TYPE_CHECKING
 
+from django.views.decorators.debug import sensitive_variables
+
 from .client.client import SinchWhatsAppClient
 from .client.retry import RetryPolicy
 from .conf import app_settings
@@ -19,6 +21,7 @@ _cache: OrderedDict[tuple[object, ...], SinchWhatsAppClient] = OrderedDict()
 _lock = threading.Lock()
 
 
+@sensitive_variables("token")
 def client_for_bot(bot: Bot) -> SinchWhatsAppClient:
     """A client for ``bot``, reused while its id, host, token and settings stay the same.
 
@@ -38,6 +41,9 @@ def client_for_bot(bot: Bot) -> SinchWhatsAppClient:
         retry,
         str(app_settings.USER_AGENT_SUFFIX),
         bool(app_settings.LOG_HTTP),
+        # An override is checked again before every request (defense in depth:
+        # a row written around model validation must not reach another host).
+        tuple(app_settings.override_hosts()) if bot.base_url_override else None,
     )
     # A digest, so the cache key itself holds no usable secret.
     key = (bot.pk, bot.sinch_bot_id, bot.base_url, hashlib.sha256(token.encode()).hexdigest(), options)
@@ -55,6 +61,7 @@ def client_for_bot(bot: Bot) -> SinchWhatsAppClient:
             retry=retry,
             user_agent_suffix=options[3],
             log_http=options[4],
+            allowed_hosts=options[5],
         )
         _cache[key] = client
         while len(_cache) > _MAX_CACHED:

@@ -64,10 +64,13 @@ DEFAULTS: dict[str, Any] = {
     # Storage alias (settings.STORAGES) and path prefix for downloaded media.
     "INBOUND_MEDIA_STORAGE": "default",
     "INBOUND_MEDIA_PATH": "sinch_whatsapp/inbound",
-    # Hosts a bot's base URL override may point at (the sandbox, a test proxy).
-    # Anything else is refused: an override to a foreign host would hand it the
-    # bot's bearer token. Sinch's own hosts come from REGION_BASE_URLS.
-    "BASE_URL_OVERRIDE_HOSTS": ("127.0.0.1", "localhost", "::1"),
+    # Hosts a bot's base URL override may point at (the sandbox, a test proxy),
+    # compared exactly with the host the HTTP client connects to. Empty by
+    # default: a production site allows no override at all, since an override
+    # receives the bot's bearer token and lets tenant users probe local ports.
+    # Development settings set loopback explicitly, e.g.
+    # ("127.0.0.1", "localhost", "::1"). Sinch's hosts come from REGION_BASE_URLS.
+    "BASE_URL_OVERRIDE_HOSTS": (),
     # Dotted path to ``f(user) -> iterable of tenants (or their pks)`` the user
     # may act for in the API. None: the user is the tenant (TENANT_MODEL is the
     # user model); with another TENANT_MODEL this must be set.
@@ -118,6 +121,10 @@ class SinchWhatsAppSettings:
 
     def unknown_keys(self) -> list[str]:
         return sorted(set(self._user_settings()) - set(DEFAULTS))
+
+    def override_hosts(self) -> list[str]:
+        """``BASE_URL_OVERRIDE_HOSTS`` as strings (empty: no base URL override is allowed)."""
+        return [str(host) for host in self.BASE_URL_OVERRIDE_HOSTS or ()]
 
     def region_base_url(self, region: str) -> str:
         urls = self.REGION_BASE_URLS

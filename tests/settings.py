@@ -86,6 +86,8 @@ SINCH_WHATSAPP = {
     "CONNECT_TIMEOUT": 2.0,
     "READ_TIMEOUT": 5.0,
     "RETRY_BACKOFF_FACTOR": 0.01,
+    # Bots in the tests point at the sandbox on loopback; the default allows no override.
+    "BASE_URL_OVERRIDE_HOSTS": ("127.0.0.1", "localhost", "::1"),
 }
 
 CELERY_BROKER_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")

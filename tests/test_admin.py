@@ -117,8 +117,9 @@ def bots(bot, make_bot):
 
 
 @pytest.fixture
-def view_only_client(client, django_user_model):
+def view_only_client(client, django_user_model, organization):
     user = django_user_model.objects.create_user("viewer", password="pw-viewer", is_staff=True)
+    organization.members.add(user)  # a staff user sees the bots of their tenants only
     user.user_permissions.set(
         Permission.objects.filter(content_type__app_label="sinch_whatsapp", codename__startswith="view_")
     )

@@ -14,7 +14,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from .. import services
-from ..exceptions import SecretDecryptionError, SinchAPIError
+from ..exceptions import MessageValidationError, SecretDecryptionError, SinchAPIError
 from ..models import Bot, Contact, InboundMessage
 from ..services.numbers import NumbersOutcome
 from .common import sinch_error_text, user_may_change
@@ -43,7 +43,8 @@ class ContactActionsMixin:
         for bot, numbers in _by_bot(queryset).items():
             try:
                 outcome = call(bot, numbers)
-            except (SinchAPIError, SecretDecryptionError) as err:
+            except (SinchAPIError, SecretDecryptionError, MessageValidationError) as err:
+                # An inactive bot is refused by the service, with the API's words.
                 text = sinch_error_text(err) if isinstance(err, SinchAPIError) else str(err)
                 self.message_user(request, f"{bot.name}: {text}", messages.ERROR)  # type: ignore[attr-defined]
                 continue
@@ -91,6 +92,8 @@ class InboundActionsMixin:
                 services.mark_read(message)
             except SinchAPIError as err:
                 self.message_user(request, f"{message.sinch_message_id}: {sinch_error_text(err)}", messages.ERROR)  # type: ignore[attr-defined]
+            except MessageValidationError as err:  # an inactive bot, refused as the API refuses it
+                self.message_user(request, f"{message.sinch_message_id}: {err}", messages.ERROR)  # type: ignore[attr-defined]
             else:
                 done += 1
         if done:

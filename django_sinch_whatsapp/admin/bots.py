@@ -7,15 +7,18 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_variables
 
 from ..clients import client_for_bot
-from ..exceptions import SinchAPIError, SinchConfigurationError
+from ..exceptions import MessageValidationError, SinchAPIError, SinchConfigurationError
 from ..forms import SecretFieldsFormMixin, WriteOnlySecretField, WriteOnlySecretWidget
 from ..models import Bot
-from .common import sinch_error_text
+from ..sensitive import mark_sensitive_post_parameters
+from ..services.guards import require_active
+from .common import TenantScopedAdminMixin, sinch_error_text
 
 if TYPE_CHECKING:
     from django.contrib.admin.options import _FieldOpts
@@ -127,16 +130,22 @@ class BotForm(SecretFieldsFormMixin, forms.ModelForm):
                 self.add_error("keep_current_key_as_previous", _("Leave the previous key empty: it is set for you."))
             else:
                 cleaned["previous_callback_key"] = stored_key
+        tenant = cleaned.get("tenant")
+        moves = self.instance.moves_tenant(tenant.pk if tenant is not None else None)
         if self.instance.pk and not self._typed("bearer_token"):
             region = cleaned.get("region", self.instance.region)
             override = cleaned.get("base_url_override") or ""
-            if self.instance.needs_token_again(region=region, base_url_override=override):
+            if moves:
+                self.add_error("bearer_token", _("Type the bearer token again to move the bot to another tenant."))
+            elif self.instance.needs_token_again(region=region, base_url_override=override):
                 self.add_error("bearer_token", _("Type the bearer token again when the region or base URL changes."))
+        if moves and stored_key and not typed_key and not cleaned.get("remove_callback_key"):
+            self.add_error("callback_key", _("Type the signing key again to move the bot to another tenant."))
         return cleaned
 
 
 @admin.register(Bot)
-class BotAdmin(admin.ModelAdmin):
+class BotAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
     form = BotForm
     list_display = ["name", "sinch_bot_id", "region", "tenant", "is_active", "signing", "rotating", "created_at"]
     list_filter = ["region", "is_active"]
@@ -181,6 +190,18 @@ class BotAdmin(admin.ModelAdmin):
             ]
         return fieldsets
 
+    @sensitive_variables()
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        """The add and change views: the typed secrets stay out of error reports (POST and frame locals)."""
+        mark_sensitive_post_parameters(request)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
     @admin.display(description=_("signed callbacks"), boolean=True)
     def signing(self, obj: Bot) -> bool:
         return bool(obj.callback_key)
@@ -204,13 +225,14 @@ class BotAdmin(admin.ModelAdmin):
             if bot.base_url_override:
                 where = f"{bot.name} ({bot.sinch_bot_id}, base URL override)"
             try:
+                require_active(bot, "verify its credentials")
                 # whatsapp-media-provider.md: listing providers is a read-only call that needs
                 # a valid token for this bot on its region's host. Its answer may hold provider
                 # passwords, so nothing of it is shown.
                 client_for_bot(bot).request("GET", "provision/provider", idempotent=True)
             except SinchAPIError as err:
                 self.message_user(request, f"{where}: {sinch_error_text(err)}", messages.ERROR)
-            except SinchConfigurationError as err:
+            except (SinchConfigurationError, MessageValidationError) as err:
                 self.message_user(request, f"{where}: {err}", messages.ERROR)
             else:
                 self.message_user(request, f"{where}: credentials accepted by Sinch.", messages.SUCCESS)

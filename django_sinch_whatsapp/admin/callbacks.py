@@ -14,14 +14,14 @@ from django.utils.translation import gettext_lazy as _
 
 from ..callbacks.processing import process_callback_event
 from ..models import CallbackEvent, ProcessingState
-from .common import BotColumnMixin, ReadOnlyAdminMixin, json_block, truncate, user_may_change
+from .common import BotColumnMixin, ReadOnlyAdminMixin, TenantScopedAdminMixin, json_block, truncate, user_may_change
 
 #: How many resulting rows the change page links to.
 EFFECTS_SHOWN = 20
 
 
 @admin.register(CallbackEvent)
-class CallbackEventAdmin(BotColumnMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class CallbackEventAdmin(TenantScopedAdminMixin, BotColumnMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "received_at",
         "bot_name",

@@ -14,6 +14,20 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from ..exceptions import SinchAPIError
+from .scoping import TenantScopedAdminMixin, admin_tenant_ids, scope_queryset
+
+__all__ = [
+    "BotColumnMixin",
+    "ReadOnlyAdminMixin",
+    "TenantScopedAdminMixin",
+    "admin_tenant_ids",
+    "error_block",
+    "json_block",
+    "scope_queryset",
+    "sinch_error_text",
+    "truncate",
+    "user_may_change",
+]
 
 
 class BotColumnMixin:

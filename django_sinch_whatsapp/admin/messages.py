@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..models import CUSTOMER_CARE_WINDOW, Contact, InboundMessage, OutboundMessage, StatusEvent
 from .actions import ContactActionsMixin, InboundActionsMixin
-from .common import BotColumnMixin, ReadOnlyAdminMixin, error_block, json_block, truncate
+from .common import BotColumnMixin, ReadOnlyAdminMixin, TenantScopedAdminMixin, error_block, json_block, truncate
 
 
 class WindowFilter(admin.SimpleListFilter):
@@ -44,7 +44,7 @@ def _changelist_link(model: type[Model], text: str, **filters: Any) -> SafeStrin
 
 
 @admin.register(Contact)
-class ContactAdmin(ContactActionsMixin, BotColumnMixin, admin.ModelAdmin):
+class ContactAdmin(TenantScopedAdminMixin, ContactActionsMixin, BotColumnMixin, admin.ModelAdmin):
     list_display = ["number", "profile_name", "bot_name", "opt_in_state", "capability", "last_inbound_at", "window"]
     list_filter = [WindowFilter, "opt_in_state", "capability", "bot"]
     actions = ["opt_in", "opt_out", "check_capability"]
@@ -105,7 +105,7 @@ class StatusEventInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(OutboundMessage)
-class OutboundMessageAdmin(BotColumnMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class OutboundMessageAdmin(TenantScopedAdminMixin, BotColumnMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "created_at",
         "bot_name",
@@ -185,7 +185,9 @@ class OutboundMessageAdmin(BotColumnMixin, ReadOnlyAdminMixin, admin.ModelAdmin)
 
 
 @admin.register(InboundMessage)
-class InboundMessageAdmin(InboundActionsMixin, BotColumnMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class InboundMessageAdmin(
+    TenantScopedAdminMixin, InboundActionsMixin, BotColumnMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+):
     list_display = ["received_at", "bot_name", "sender", "message_type", "preview", "read_at"]
     actions = ["mark_read"]
     list_filter = ["message_type", "bot"]

@@ -61,7 +61,19 @@ class BotSerializer(serializers.ModelSerializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         bot = self.instance
-        if isinstance(bot, Bot) and "bearer_token" not in attrs:
+        if not isinstance(bot, Bot):
+            return attrs
+        tenant = attrs.get("tenant")
+        if bot.moves_tenant(tenant.pk if tenant is not None else None):
+            # Like a change of host: whoever moves a bot to another tenant must hold its secrets.
+            missing = {"bearer_token": "Type the bearer token again to move the bot to another tenant."}
+            if bot.callback_key and not attrs.get("callback_key"):
+                missing["callback_key"] = "Type the signing key again to move the bot to another tenant."
+            if "bearer_token" in attrs:
+                missing.pop("bearer_token")
+            if missing:
+                raise serializers.ValidationError(missing)
+        if "bearer_token" not in attrs:
             region = attrs.get("region", bot.region)
             override = attrs.get("base_url_override", bot.base_url_override)
             if bot.needs_token_again(region=region, base_url_override=override):

@@ -12,6 +12,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.module_loading import import_string
+from django.views.decorators.debug import sensitive_variables
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -27,6 +28,7 @@ from .. import services
 from ..conf import app_settings
 from ..exceptions import MessageValidationError, OutsideCustomerCareWindow, SinchAPIError
 from ..models import Bot, MessageState, OutboundMessage, StatusEvent
+from ..sensitive import mark_sensitive_post_parameters
 from .bot_actions import BotContactActions
 from .errors import sinch_error_response, validation_error_response, window_error_response
 from .schema import RETRY_AFTER, SEND_EXAMPLES, TenantScopedAutoSchema, bot_filter, send_responses
@@ -127,6 +129,17 @@ class BotViewSet(BotContactActions, TenantScopedMixin, viewsets.ModelViewSet):
 
     def get_queryset(self) -> QuerySet[Bot]:
         return Bot.objects.filter(tenant_id__in=self.tenant_ids()).order_by("pk")
+
+    # Create and update receive the bot's secrets (JSON or form-encoded): keep them out of error reports.
+    @sensitive_variables()
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        mark_sensitive_post_parameters(request)
+        return super().create(request, *args, **kwargs)
+
+    @sensitive_variables()
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        mark_sensitive_post_parameters(request)
+        return super().update(request, *args, **kwargs)
 
     @extend_schema(request=SendSerializer, responses=send_responses(), parameters=[RETRY_AFTER], examples=SEND_EXAMPLES)
     @action(detail=True, methods=["post"])

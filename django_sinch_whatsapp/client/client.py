@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 import requests
+from django.views.decorators.debug import sensitive_variables
 
 from ..exceptions import (
     SinchAPIError,
@@ -35,6 +36,7 @@ from .provisioning import ProvisioningMixin
 from .retry import RetryPolicy, parse_retry_after
 from .session import HEADER_SAFE_RULE, build_session, header_safe
 from .stickerpacks import StickerpackMixin
+from .targets import UnsafeRequestTarget, check_target
 
 logger = logging.getLogger("django_sinch_whatsapp.client")
 
@@ -75,8 +77,15 @@ class SinchWhatsAppClient(ProvisioningMixin, StickerpackMixin, GroupsMixin):
     :class:`.provisioning.ProvisioningMixin`, stickerpacks from
     :class:`.stickerpacks.StickerpackMixin`, and the deprecated groups from
     :class:`.groups.GroupsMixin`. Typed answers are in :mod:`.results`.
+
+    ``allowed_hosts``, when given, is the only hosts the client talks to: every
+    request URL is read with urllib3's parser (the one that connects) and
+    refused with :class:`.targets.UnsafeRequestTarget`, before anything is
+    sent, when it is ambiguous or its host is not listed. A plain URL is
+    required even without a list.
     """
 
+    @sensitive_variables("token")
     def __init__(
         self,
         bot_id: str,
@@ -89,8 +98,10 @@ class SinchWhatsAppClient(ProvisioningMixin, StickerpackMixin, GroupsMixin):
         user_agent_suffix: str = "",
         log_http: bool = False,
         sleep: Callable[[float], None] = time.sleep,
+        allowed_hosts: Collection[str] | None = None,
     ) -> None:
         self.bot_id = bot_id
+        self.allowed_hosts = tuple(allowed_hosts) if allowed_hosts is not None else None
         self.base_url = base_url.rstrip("/")
         self.timeout = (connect_timeout, read_timeout)
         self.retry = retry or RetryPolicy()
@@ -131,6 +142,10 @@ class SinchWhatsAppClient(ProvisioningMixin, StickerpackMixin, GroupsMixin):
                 method=method,
                 path=path,
             )
+        try:
+            check_target(url, self.allowed_hosts)
+        except UnsafeRequestTarget as err:
+            raise UnsafeRequestTarget(err.reason, method=method, path=path) from None
         attempt = 0
         while True:
             attempt += 1

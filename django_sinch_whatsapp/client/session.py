@@ -11,6 +11,7 @@ import platform
 import re
 
 import requests
+from django.views.decorators.debug import sensitive_variables
 from requests.adapters import HTTPAdapter
 
 from .. import __version__
@@ -32,20 +33,39 @@ def header_safe(value: str) -> bool:
     return HEADER_SAFE.fullmatch(value) is not None
 
 
+class RedactedHeaderValue(str):
+    """A header value that is sent as is but never shown: its ``repr`` is a placeholder.
+
+    The ``Authorization`` header sits in the header dicts that requests and
+    urllib3 pass down their call stack, so it is a frame local in every frame
+    an error report (Django's HTML report, an error tracker that keeps frame
+    variables) may show. Those reports ``repr()`` values; this one answers
+    ``'Bearer ********'``. ``http.client`` encodes it like any ``str``.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'Bearer ********'"
+
+
 class BearerAuth(requests.auth.AuthBase):
     """Adds the bearer token at send time; its repr never shows the token."""
 
+    @sensitive_variables("token")
     def __init__(self, token: str) -> None:
         self._token = token
 
+    @sensitive_variables()
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["Authorization"] = f"Bearer {self._token}"
+        request.headers["Authorization"] = RedactedHeaderValue(f"Bearer {self._token}")
         return request
 
     def __repr__(self) -> str:
         return "BearerAuth(********)"
 
 
+@sensitive_variables("token")
 def build_session(token: str, *, user_agent_suffix: str = "", pool_maxsize: int = 10) -> requests.Session:
     session = requests.Session()
     session.auth = BearerAuth(token)

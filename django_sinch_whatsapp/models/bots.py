@@ -18,30 +18,21 @@ def new_webhook_id() -> str:
 
 
 def validate_base_url_override(url: str) -> None:
-    """Only hosts in ``BASE_URL_OVERRIDE_HOSTS``: elsewhere the override would receive the bearer token."""
+    """Only plain URLs to hosts in ``BASE_URL_OVERRIDE_HOSTS``: the override receives the bearer token.
+
+    The client checks again before every request (:mod:`..client.targets`);
+    this check gives people the reason at save time, naming the field.
+    """
     if not url:
         return
-    from urllib.parse import urlsplit
-
     from django.core.exceptions import ValidationError
 
-    parts = urlsplit(url)
+    from ..client.targets import UnsafeRequestTarget, check_target
+
     try:
-        parts.port  # noqa: B018  (raises for a port out of range)
-    except ValueError:
-        raise ValidationError({"base_url_override": _("The port is not a valid port number.")}) from None
-    host = (parts.hostname or "").lower()
-    allowed = [str(h).lower() for h in app_settings.BASE_URL_OVERRIDE_HOSTS]
-    if host not in allowed:
-        raise ValidationError(
-            {
-                "base_url_override": _(
-                    "%(host)s is not an allowed override host (SINCH_WHATSAPP['BASE_URL_OVERRIDE_HOSTS'] = %(allowed)s): "
-                    "the bot's bearer token would be sent there."
-                )
-                % {"host": host or url, "allowed": ", ".join(allowed)}
-            }
-        )
+        check_target(url, app_settings.override_hosts())
+    except UnsafeRequestTarget as err:
+        raise ValidationError({"base_url_override": err.reason}) from None
 
 
 def validate_default_region(value: str) -> None:
@@ -163,11 +154,22 @@ class Bot(models.Model):
         super().clean()
         validate_base_url_override(self.base_url_override)
 
-    def needs_token_again(self, *, region: str, base_url_override: str) -> bool:
+    def needs_token_again(self, *, region: str, base_url_override: str, tenant_id: Any = None) -> bool:
         """Changing where requests go needs the token typed again: it must not follow by itself."""
         if self.pk is None:
             return False
+        if self.moves_tenant(tenant_id):
+            return True
         return (region, base_url_override.rstrip("/")) != (self.region, self.base_url_override.rstrip("/"))
+
+    def moves_tenant(self, tenant_id: Any) -> bool:
+        """Whether saving with ``tenant_id`` hands this stored bot, and its secrets, to another tenant.
+
+        A move needs the secrets typed again (the bearer token, and the signing
+        key when one is stored): whoever moves a bot must hold its credentials,
+        or another tenant's users would send with credentials they never had.
+        """
+        return self.pk is not None and tenant_id is not None and str(tenant_id) != str(self.tenant_id)
 
     @property
     def base_url(self) -> str:

@@ -6,7 +6,8 @@ GET     /_sandbox/bots            ``{"bots": [...]}`` (without secrets)
 POST    /_sandbox/bots            ``register_bot`` arguments (one object, or ``{"bots": [...]}``) -> 201
 POST    /_sandbox/inbound         ``{"bot_id", "from", "text" | "message", "contacts_name", "replying_to",
                                   "extra"}`` -> 201 ``{"message_id": ...}``
-GET     /_sandbox/requests        ``?method=&path_suffix=`` -> ``{"count": n, "requests": [...]}``
+GET     /_sandbox/requests        ``?method=&path_suffix=`` -> ``{"count": n, "requests": [...]}``; credentials
+                                  are recorded as ``"Bearer ***"``, with ``"token_matched": true|false``
 GET     /_sandbox/callbacks       ``{"callbacks": [...]}`` (every delivery attempt)
 GET     /_sandbox/messages        ``{"messages": [...]}`` (accepted messages and their reported states)
 GET     /_sandbox/faults          ``{"faults": [...]}`` (pending)

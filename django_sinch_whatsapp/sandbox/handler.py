@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import time
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from . import control, routing
 from .faults import Fault
@@ -27,6 +28,34 @@ class BodyError(Exception):
         super().__init__(details)
         self.status = status
         self.details = details
+
+
+def loggable_headers(headers: Any) -> dict[str, str]:
+    """The request headers for the log, with the credentials replaced by their scheme and ``***``.
+
+    The log is served to anyone by ``GET /_sandbox/requests``: a bearer token
+    recorded there would be a token handed out. Whether the token was right is
+    kept as ``token_matched`` on the entry instead.
+    """
+    logged = {}
+    for name, value in headers.items():
+        if name.lower() in ("authorization", "proxy-authorization"):
+            scheme = str(value).strip().partition(" ")[0]
+            value = f"{scheme} ***" if scheme else "***"
+        logged[name] = value
+    return logged
+
+
+def token_matched(sandbox: SandboxServer, path: str, authorization: str | None) -> bool:
+    """Whether the request carried ``Bearer <the token registered for the bot its path names>``."""
+    segments = [segment for segment in path.split("/") if segment]
+    if len(segments) < 4 or not authorization:
+        return False
+    scheme, _, token = authorization.strip().partition(" ")
+    bot_state = sandbox.state.get(unquote(segments[3]))
+    if bot_state is None or scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(token.strip().encode(), bot_state.bot.token.encode())
 
 
 def loggable_body(raw: bytes) -> Any:
@@ -122,7 +151,8 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
             "method": method,
             "path": path,
             "query": split.query,
-            "headers": dict(self.headers.items()),
+            "headers": loggable_headers(self.headers),
+            "token_matched": token_matched(self.sandbox, path, self.headers.get("Authorization")),
             "body": loggable_body(raw),
             "time": time.time(),
             "fault": fault.kind if fault else ("slow" if delay else None),

@@ -237,7 +237,10 @@ class SandboxServer:
     # observation ----------------------------------------------------------------------------------------
     @property
     def requests_log(self) -> list[dict[str, Any]]:
-        """Every Sinch API request (not ``/_sandbox``): method, path, query, headers, body, status, response."""
+        """Every Sinch API request (not ``/_sandbox``): method, path, query, headers, body, status, response.
+
+        ``Authorization`` is recorded as ``"Bearer ***"``; ``token_matched`` says whether it was the bot's token.
+        """
         with self.state.lock:
             return list(self.state.requests_log)
 

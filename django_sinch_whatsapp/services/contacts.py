@@ -24,6 +24,7 @@ from ..client.client import SinchWhatsAppClient
 from ..clients import client_for_bot
 from ..models import Bot, Capability, InboundMessage, OptInState
 from ..phone import Recipient, best_effort_e164
+from .guards import require_active
 from .numbers import CapabilityOutcome, NumbersOutcome, _in_batches
 from .recipients import contacts_for
 
@@ -120,6 +121,7 @@ def mark_read(inbound_message: InboundMessage, *, force: bool = False) -> Inboun
     """
     if inbound_message.read_at is not None and not force:
         return inbound_message
+    require_active(inbound_message.bot)
     client_for_bot(inbound_message.bot).mark_as_read(inbound_message.sinch_message_id)
     inbound_message.read_at = inbound_message.read_at or timezone.now()
     inbound_message.save(update_fields=["read_at"])

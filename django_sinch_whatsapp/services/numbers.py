@@ -19,6 +19,7 @@ from ..clients import client_for_bot
 from ..exceptions import SinchAPIError
 from ..models import Bot
 from ..phone import Recipient
+from .guards import require_active
 from .recipients import RejectedRecipient, default_region_for, normalize_numbers
 
 logger = logging.getLogger("django_sinch_whatsapp.services")
@@ -70,6 +71,7 @@ def _in_batches(
     outcome: NumbersOutcome | None = None,
 ) -> NumbersOutcome:
     """Normalize, then ``call(client, wire_numbers)`` per batch of 20; record successes as they come."""
+    require_active(bot)
     recipients, rejected = normalize_numbers(
         numbers, field="numbers", allow_groups=False, default_region=default_region_for(bot)
     )

@@ -83,6 +83,11 @@ SINCH_WHATSAPP = {
     # Empty: ``manage.py demo`` derives it from --addrport. Set it when Sinch reaches you elsewhere.
     "PUBLIC_BASE_URL": env("SINCH_WHATSAPP_PUBLIC_BASE_URL", default=""),
     "DISPATCH_BACKEND": env("SINCH_WHATSAPP_DISPATCH_BACKEND", default="inline"),
+    # The demo's bots talk to the sandbox on loopback. A production site leaves this
+    # empty (the default): a base URL override receives the bot's bearer token.
+    "BASE_URL_OVERRIDE_HOSTS": env.list(
+        "SINCH_WHATSAPP_BASE_URL_OVERRIDE_HOSTS", default=["127.0.0.1", "localhost", "::1"]
+    ),
 }
 SINCH_SANDBOX_PORT = env.int("SINCH_SANDBOX_PORT", default=8765)
 
