@@ -16,13 +16,11 @@ from django_sinch_whatsapp.transports.errors import (
 )
 from tests import message_samples as samples
 from tests.conftest import wait_for
-from tests.conversation_helpers import (  # noqa: F401 - fixtures
+from tests.conversation_helpers import (
     APP,
     KEY_SECRET,
     PROJECT,
-    conversation_app,
     make_client,
-    webhook_receiver,
 )
 
 CARRIED = [name for name in samples.SAMPLES if name not in ("sticker", "video")]

@@ -138,3 +138,11 @@ def test_malformed_headers_are_refused(header: str, value: str, reason: str) -> 
 def test_sign_headers_round_trip() -> None:
     headers = sig.sign_headers("s3cret", b'{"a":1}', "nonce-1", 1700000000)
     assert _verify(headers, body=b'{"a":1}', keys=[("k", "s3cret")], now=1700000000) == "k"
+
+
+def test_the_sandbox_signs_like_the_docs_test_vector() -> None:
+    from django_sinch_whatsapp.sandbox.conversation.signing import sign_headers
+
+    headers = sign_headers(SECRET, BODY, NONCE, int(TIMESTAMP))
+    assert headers["x-sinch-webhook-signature"] == EXPECTED
+    assert _verify(headers) == "current"

@@ -24,12 +24,11 @@ from django_sinch_whatsapp.exceptions import SinchUnavailable
 from django_sinch_whatsapp.transports.conversation import wire
 from django_sinch_whatsapp.transports.conversation.auth import AccessKey, TokenProvider
 from django_sinch_whatsapp.transports.errors import ConversationUnauthorized
-from tests.conversation_helpers import (  # noqa: F401 - fixtures
+from tests.conversation_helpers import (
     APP,
     KEY_ID,
     KEY_SECRET,
     PROJECT,
-    conversation_app,
     make_client,
 )
 

@@ -18,10 +18,10 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from ...transports.conversation.signature import sign_headers
 from ..callbacks import CallbackStep
 from ..ids import iso_timestamp, new_message_id, new_nonce
 from .routes import PREFIX
+from .signing import sign_headers
 from .state import REGIONS, App, ConversationState
 
 if TYPE_CHECKING:
