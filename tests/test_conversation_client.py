@@ -199,3 +199,28 @@ def test_signed_delivery_reports_reach_the_webhook(fresh_sandbox, conversation_a
         body = __import__("json").loads(raw)
         assert body["message_delivery_report"]["message_id"] == sent.message_id
         assert body["message_delivery_report"]["metadata"] == "row-9" and body["correlation_id"] == "row-9"
+
+
+def test_injected_inbound_arrives_signed_and_parses(fresh_sandbox, conversation_app, webhook_receiver) -> None:
+    url, received = webhook_receiver
+    conversation_app.register_app(PROJECT, APP, region="us", webhook_url=url, webhook_secret="hook-secret")
+    transport = _transport(fresh_sandbox)
+    message_id = conversation_app.inject_inbound(PROJECT, APP, "+46732001122", text="Hello bot", reply_to="OUT-1")
+    assert wait_for(lambda: len(received.posts) == 1, timeout=5)
+    [(raw, headers)] = received.posts
+    assert transport.verify_signature(headers, raw, [("old", "x"), ("new", "hook-secret")]) == "new"
+    [inbound] = transport.parse_callback(__import__("json").loads(raw)).notifications
+    assert (inbound.message_id, inbound.text, inbound.from_e164) == (message_id, "Hello bot", "+46732001122")
+    assert inbound.replying_to_message_id == "OUT-1"
+
+
+def test_failed_number_gets_a_failed_report(fresh_sandbox, conversation_app, webhook_receiver) -> None:
+    url, received = webhook_receiver
+    conversation_app.register_app(PROJECT, APP, region="us", webhook_url=url, webhook_secret="k")
+    conversation_app.set_capability(PROJECT, APP, "46700000001", capable=False)
+    transport = _transport(fresh_sandbox)
+    [request] = transport.build_requests(build.text("Hi"), ["46700000001"])
+    transport.send(request)
+    assert wait_for(lambda: len(received.posts) == 2, timeout=5)
+    states = [transport.parse_callback(b).statuses[0].state for b in received.bodies()]
+    assert states == ["dispatched", "failed"]

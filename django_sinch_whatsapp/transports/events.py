@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ..callbacks.events import ParsedCallback
+from ..callbacks.events import ParsedCallback, StatusUpdate
 
 
 @dataclass(frozen=True)
@@ -80,3 +80,16 @@ class ConversationCallback(ParsedCallback):
     consents: list[ConsentNotification] = field(default_factory=list)
     app_events: list[AppEventNotification] = field(default_factory=list)
     trigger: str = ""
+
+
+@dataclass(frozen=True)
+class ConversationStatusUpdate(StatusUpdate):
+    """A ``StatusUpdate`` that also carries our own id from the send (``correlation_id`` / ``message_metadata``).
+
+    It matches a delivery report to its row even when the answer to ``messages:send``
+    (Sinch's message id) was lost to a timeout. ``reason`` is Sinch's
+    ``{code, sub_code, description}`` for FAILED and SWITCHING_CHANNEL.
+    """
+
+    correlation_id: str = ""
+    reason: dict[str, Any] = field(default_factory=dict)
