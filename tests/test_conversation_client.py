@@ -224,3 +224,44 @@ def test_failed_number_gets_a_failed_report(fresh_sandbox, conversation_app, web
     assert wait_for(lambda: len(received.posts) == 2, timeout=5)
     states = [transport.parse_callback(b).statuses[0].state for b in received.bodies()]
     assert states == ["dispatched", "failed"]
+
+
+def test_debug_logging_never_shows_the_secret_or_the_token(fresh_sandbox, conversation_app, caplog) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG, logger="django_sinch_whatsapp")
+    client = make_client(fresh_sandbox, log_http=True)
+    client.send_message(_body(client, build.text("Hi")))
+    token = client.tokens.token()
+    assert "messages:send" in caplog.text  # the request was logged ...
+    assert KEY_SECRET not in caplog.text and token not in caplog.text  # ... without the secrets
+    assert token not in repr(client) and token not in repr(client.tokens)
+
+
+def test_from_settings_reads_timeouts_retries_and_token_settings(fresh_sandbox, conversation_app, settings) -> None:
+    from django_sinch_whatsapp.transports.conversation.auth import AccessKey
+    from django_sinch_whatsapp.transports.conversation.client import ConversationClient
+
+    settings.SINCH_WHATSAPP = {
+        "CONNECT_TIMEOUT": 2.5,
+        "READ_TIMEOUT": 7.0,
+        "RETRY_TOTAL": 1,
+        "CONVERSATION_TOKEN_REFRESH_MARGIN": 60,
+        "CONVERSATION_TOKEN_RETRIES": 2,
+    }
+    client = ConversationClient.from_settings(
+        project_id=PROJECT, app_id=APP, key=AccessKey("key-6a7b8c9d", KEY_SECRET), base_url=conversation_app.url("us")
+    )
+    assert client.timeout == (2.5, 7.0) and client.retry.total == 1
+    assert client.tokens.refresh_margin == 60 and client.tokens.retry.total == 2
+    assert client.tokens.token_url == conversation_app.url("us") + "/oauth2/token"
+    assert client.send_message(_body(client, build.text("Hi"))).message_id
+
+
+def test_hosts_per_region_without_override(settings) -> None:
+    from django_sinch_whatsapp.transports.conversation.client import base_url_for, token_url_for
+
+    assert base_url_for("br") == "https://br.conversation.api.sinch.com"
+    assert token_url_for() == "https://auth.sinch.com/oauth2/token"
+    with pytest.raises(ValueError, match="region is 'us1'; the Conversation API regions are br, eu, us"):
+        base_url_for("us1")
