@@ -17,6 +17,13 @@ SINCH_REGION_BASE_URLS: dict[str, str] = {
     "eu": "https://eu1.whatsapp.api.sinch.com",
 }
 
+#: sinch-conversation-docs README.md, "Regions".
+CONVERSATION_REGION_BASE_URLS: dict[str, str] = {
+    "us": "https://us.conversation.api.sinch.com",
+    "eu": "https://eu.conversation.api.sinch.com",
+    "br": "https://br.conversation.api.sinch.com",
+}
+
 DEFAULTS: dict[str, Any] = {
     # Base URL per region. A project may point them at the sandbox
     # (``http://127.0.0.1:8765/us1``) but the keys must stay ``us`` and ``eu``.
@@ -87,6 +94,25 @@ DEFAULTS: dict[str, Any] = {
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.BasicAuthentication",
     ),
+    # --- Transports and the Conversation API (issue 10) ---------------------------------------------
+    # Extra transports by name, as dotted paths to Transport subclasses: {"cloud": "pkg.CloudTransport"}.
+    "TRANSPORTS": {},
+    # README.md of sinch-conversation-docs, "Regions": the app lives in one; the others answer 404.
+    "CONVERSATION_REGION_BASE_URLS": dict(CONVERSATION_REGION_BASE_URLS),
+    # OAuth2 client-credentials endpoint (a bot's base URL override replaces its origin).
+    "CONVERSATION_AUTH_URL": "https://auth.sinch.com/oauth2/token",
+    # Django cache alias that holds the OAuth tokens, shared by every process (use Redis or the
+    # database cache in production: the local-memory cache is per process).
+    "CONVERSATION_TOKEN_CACHE": "default",
+    # A token is refreshed this many seconds before Sinch says it expires.
+    "CONVERSATION_TOKEN_REFRESH_MARGIN": 300,
+    # How long one process may hold the refresh lock, and how long others wait for its token.
+    "CONVERSATION_TOKEN_LOCK_TIMEOUT": 10.0,
+    # Retries of a 429 from the token endpoint (it has no Retry-After), with backoff and jitter.
+    "CONVERSATION_TOKEN_RETRIES": 5,
+    "CONVERSATION_TOKEN_BACKOFF_FACTOR": 0.2,
+    # Callbacks signed more than this many seconds before or after now are refused.
+    "CONVERSATION_SIGNATURE_TOLERANCE": 300,
 }
 
 

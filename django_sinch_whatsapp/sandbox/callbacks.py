@@ -49,6 +49,8 @@ class CallbackStep:
     build: Callable[[], dict[str, Any]]
     on_built: Callable[[dict[str, Any]], None] | None = None
     message_id: str = ""
+    #: Another signature scheme (the Conversation API's): the body bytes -> the headers to send.
+    sign: Callable[[bytes], dict[str, str]] | None = None
 
 
 @dataclass
@@ -188,7 +190,8 @@ class CallbackSender:
                 step.on_built(payload)
             # The exact bytes that are signed are the bytes that are sent.
             body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-            job.prepared = (body, signed_headers(body, step.key, step.encoding), payload)
+            headers = step.sign(body) if step.sign else signed_headers(body, step.key, step.encoding)
+            job.prepared = (body, headers, payload)
         body, headers, payload = job.prepared
         if step.url:
             job.attempt += 1

@@ -150,6 +150,14 @@ ROUTES: dict[tuple[str, str], Callable[[SandboxServer, Any, dict[str, str]], Res
 
 
 def dispatch(sandbox: SandboxServer, method: str, route: str, query: dict[str, str], raw_body: bytes) -> Response:
+    if route.startswith("conversation/"):  # the Conversation wire's own control API
+        from .conversation import control as conversation_control
+
+        try:
+            body = parse_json(raw_body)
+        except ValidationError as err:
+            return error(400, err.details)
+        return conversation_control.dispatch(sandbox.conversation, method, route[len("conversation/") :], body)
     handler = ROUTES.get((method, route))
     if handler is None:
         if any(known_route == route for _, known_route in ROUTES):

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
+from .conversation import routes as conversation_routes
 from .endpoints import groups, messages, provision, stickers, store
 from .responses import Call, Response, error
 from .validation import ValidationError
@@ -74,6 +75,9 @@ def dispatch(
 ) -> tuple[Response, str | None]:
     """Answer one Sinch API request; also returns the bot id the path names (for the log)."""
     segments = [segment for segment in path.split("/") if segment]
+    # The Conversation API wire lives under its own prefix (sandbox/conversation/).
+    if segments and segments[0] == conversation_routes.PREFIX:
+        return conversation_routes.dispatch(sandbox.conversation, method, segments[1:], headers, raw_body)
     if len(segments) < 4 or segments[0] not in REGIONS or segments[1:3] != ["whatsapp", "v1"]:
         return error(404, f"No endpoint {method} {path}"), None
     region, bot_id, rest = segments[0], unquote(segments[3]), segments[4:]

@@ -13,6 +13,7 @@ from http.server import ThreadingHTTPServer
 from typing import Any
 
 from .callbacks import CallbackSender
+from .conversation import ConversationSandbox
 from .faults import Faults
 from .handler import SandboxRequestHandler
 from .ids import new_message_id
@@ -88,6 +89,8 @@ class SandboxServer:
         )
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
+        # The Conversation API wire (sandbox/conversation/): its own keys, apps and messages.
+        self.conversation = ConversationSandbox(self)
         for bot in self.initial_bots:
             self.register_bot(**bot)
 
@@ -278,6 +281,7 @@ class SandboxServer:
         self.sender.clear()
         self.faults.clear()
         self.state.clear()
+        self.conversation.reset()
         for bot in self.initial_bots:
             self.register_bot(**bot)
 

@@ -1,0 +1,158 @@
+"""The transport seam: what every way of reaching WhatsApp through Sinch must provide.
+
+Everything above the seam (services, dispatch, callback processing, models,
+admin, API) works on *normalized messages* (the dicts the builders of
+:mod:`django_sinch_whatsapp.client.messages` produce and ``validate_message``
+checks) and *normalized events* (:mod:`django_sinch_whatsapp.callbacks.events`,
+plus :mod:`.events`), and never branches on the transport. A transport owns:
+
+* the translation of a normalized message into its wire request(s), and how
+  many recipients one request may carry (:meth:`Transport.build_requests`);
+* sending one such request with its own HTTP client and auth (:meth:`Transport.send`);
+* its callback signature scheme (:meth:`Transport.signature_present`,
+  :meth:`Transport.verify_signature`) and callback parsing (:meth:`Transport.parse_callback`);
+* mapping its errors into our error tree (its client raises ``SinchAPIError`` subclasses);
+* which optional features it has (:attr:`Transport.features`, :meth:`Transport.require`).
+
+A new transport is one package with a ``Transport`` subclass and one line in
+:data:`django_sinch_whatsapp.transports.BUILTIN_TRANSPORTS` (or the
+``TRANSPORTS`` setting).
+"""
+
+from __future__ import annotations
+
+import enum
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from ..callbacks.events import ParsedCallback
+from .errors import FeatureNotSupported
+
+
+class Feature(enum.StrEnum):
+    """Optional capabilities; a transport lists the ones it has in ``features``."""
+
+    STICKERPACKS = "stickerpacks"
+    BLACKLIST = "blacklist"
+    CALLBACK_STORE = "callback store"
+    MEDIA_PROVIDERS = "media providers"
+    GROUPS = "groups"
+    #: Capability answered in the same HTTP call (legacy) rather than by a later callback.
+    SYNCHRONOUS_CAPABILITY = "synchronous capability"
+    #: Capability lookups at all (answered later by a callback on Conversation).
+    CAPABILITY = "capability"
+    OPT_IN = "opt-in and opt-out"
+    MARK_AS_READ = "mark as read"
+    #: Fetch one message's current state from Sinch (reconciliation).
+    MESSAGE_LOOKUP = "message lookup"
+
+
+@dataclass(frozen=True)
+class WireRequest:
+    """One HTTP request a transport will make for a send: never sent twice once it may have reached Sinch.
+
+    ``path`` is relative to the transport's base URL; ``recipients`` are the
+    normalized numbers (digits, no ``+``) this request covers, in order;
+    ``correlation_id`` is our message row id when the transport carries one.
+    """
+
+    method: str
+    path: str
+    body: dict[str, Any]
+    recipients: tuple[str, ...]
+    correlation_id: str = ""
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    """Sinch's id for one recipient of a sent request (``state`` is ours, e.g. ``queued``)."""
+
+    recipient: str
+    message_id: str
+    state: str = "queued"
+    raw: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+class Transport(ABC):
+    """One way to reach WhatsApp through Sinch; subclasses set the class attributes.
+
+    Instances are cheap; ``client`` is the transport's own HTTP client (None
+    for a transport used only to build, verify and parse, e.g. in the webhook view).
+    """
+
+    #: The registry name, stored on a bot (``whatsapp``, ``conversation``).
+    name: ClassVar[str]
+    #: Most recipients one send request may carry.
+    recipients_per_request: ClassVar[int]
+    #: Optional features this transport has.
+    features: ClassVar[frozenset[Feature]] = frozenset()
+    #: Lower-cased header names that mark a callback as signed with this transport's scheme.
+    signature_headers: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, client: Any = None) -> None:
+        self.client = client
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"
+
+    # -- features ---------------------------------------------------------------------------------------
+
+    def supports(self, feature: Feature) -> bool:
+        return feature in self.features
+
+    def require(self, feature: Feature) -> None:
+        """Raise :class:`FeatureNotSupported` naming this transport when it lacks ``feature``."""
+        if feature not in self.features:
+            from . import transports_with  # the registry imports this module
+
+            raise FeatureNotSupported(self.name, str(feature), available_on=transports_with(feature))
+
+    # -- outbound ---------------------------------------------------------------------------------------
+
+    def recipient_batches(self, recipients: Sequence[str]) -> list[tuple[str, ...]]:
+        """``recipients`` cut into the groups one request takes, order kept."""
+        size = self.recipients_per_request
+        return [tuple(recipients[i : i + size]) for i in range(0, len(recipients), size)]
+
+    @abstractmethod
+    def build_requests(
+        self,
+        message: Mapping[str, Any],
+        recipients: Sequence[str],
+        *,
+        correlation_ids: Sequence[str] = (),
+        callback_url: str = "",
+    ) -> list[WireRequest]:
+        """The wire requests for a validated normalized ``message`` to ``recipients``.
+
+        ``correlation_ids`` (one per recipient, our row ids) are carried where the
+        wire allows, so a delivery report can always be matched. Raises
+        ``MessageValidationError`` naming the field when the message cannot be
+        expressed on this transport's wire; nothing is sent then.
+        """
+
+    @abstractmethod
+    def send(self, request: WireRequest) -> list[SentMessage]:
+        """Make one request with ``self.client``; one ``SentMessage`` per recipient, or a ``SinchAPIError``."""
+
+    # -- inbound ----------------------------------------------------------------------------------------
+
+    def signature_present(self, headers: Mapping[str, str]) -> bool:
+        """True when ``headers`` carry any of this transport's signature headers (the view picks the scheme)."""
+        names = {name.lower() for name in headers}
+        return any(header in names for header in self.signature_headers)
+
+    @abstractmethod
+    def verify_signature(
+        self, headers: Mapping[str, str], raw_body: bytes, keys: Iterable[tuple[str, str]], *, now: float | None = None
+    ) -> str:
+        """The label of the key (of ``(label, key)`` pairs) that verifies the callback; else ``SignatureError``."""
+
+    @abstractmethod
+    def parse_callback(self, payload: Any) -> ParsedCallback:
+        """Normalized events of a verified callback body (JSON already decoded); never raises for valid JSON
+
+        except ``CallbackParseError`` when the JSON is no callback of this transport at all.
+        """

@@ -1,0 +1,82 @@
+"""ConversationTransport: the WhatsApp channel of the Sinch Conversation API behind the seam."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from ...callbacks.events import ParsedCallback
+from ...callbacks.signature import SignatureError
+from ..base import Feature, SentMessage, Transport, WireRequest
+from . import signature, wire
+from .client import ConversationClient
+
+
+class ConversationTransport(Transport):
+    """One request per recipient; capability and consent answered by callbacks; no legacy extras.
+
+    docs README, "Not in the Conversation API": stickerpacks, the blacklist, the
+    callback store, multi-recipient sends, synchronous capability (and media
+    providers and groups, which only the standalone API had).
+    """
+
+    name = "conversation"
+    recipients_per_request = wire.RECIPIENTS_PER_REQUEST
+    features = frozenset({Feature.CAPABILITY, Feature.OPT_IN, Feature.MARK_AS_READ, Feature.MESSAGE_LOOKUP})
+    signature_headers = signature.HEADERS
+
+    def __init__(self, client: ConversationClient | None = None, *, project_id: str = "", app_id: str = "") -> None:
+        super().__init__(client)
+        self.project_id = project_id or (client.project_id if client else "")
+        self.app_id = app_id or (client.app_id if client else "")
+
+    def build_requests(
+        self,
+        message: Mapping[str, Any],
+        recipients: Sequence[str],
+        *,
+        correlation_ids: Sequence[str] = (),
+        callback_url: str = "",
+    ) -> list[WireRequest]:
+        if correlation_ids and len(correlation_ids) != len(recipients):
+            raise ValueError("give one correlation id per recipient, or none")
+        requests = []
+        for index, recipient in enumerate(recipients):
+            correlation_id = str(correlation_ids[index]) if correlation_ids else ""
+            body = wire.send_body(
+                project_id=self.project_id,
+                app_id=self.app_id,
+                message=message,
+                recipient=recipient,
+                correlation_id=correlation_id,
+                callback_url=callback_url,
+            )
+            requests.append(WireRequest("POST", "messages:send", body, (recipient,), correlation_id))
+        return requests
+
+    def send(self, request: WireRequest) -> list[SentMessage]:
+        if self.client is None:
+            raise RuntimeError("this ConversationTransport has no client; build it with one to send")
+        result = self.client.send_message(request.body)
+        return [SentMessage(request.recipients[0], result.message_id, "queued", result.raw)]
+
+    def verify_signature(
+        self, headers: Mapping[str, str], raw_body: bytes, keys: Iterable[tuple[str, str]], *, now: float | None = None
+    ) -> str:
+        from ...conf import app_settings
+
+        found = signature.WebhookSignature.from_headers(headers)
+        if found is None:
+            raise SignatureError("the callback carries no x-sinch-webhook-signature headers")
+        tolerance = float(app_settings.CONVERSATION_SIGNATURE_TOLERANCE)
+        return signature.verify(found, raw_body, keys, tolerance=tolerance, now=now)
+
+    def signature_nonce(self, headers: Mapping[str, str]) -> str:
+        """The nonce of a verified callback, for the caller's replay check."""
+        found = signature.WebhookSignature.from_headers(headers)
+        return found.nonce if found else ""
+
+    def parse_callback(self, payload: Any) -> ParsedCallback:
+        from .parsing import parse_callback
+
+        return parse_callback(payload)

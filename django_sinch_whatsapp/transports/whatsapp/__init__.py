@@ -1,0 +1,59 @@
+"""The standalone WhatsApp API (bot id + bearer token) behind the seam: a thin wrapper of today's client.
+
+The client (:mod:`django_sinch_whatsapp.client`), callback parsing and
+signature (:mod:`django_sinch_whatsapp.callbacks`) stay where they are for
+now; this adapter only presents them through :class:`~..base.Transport`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from ...callbacks import parsing, signature
+from ...callbacks.events import ParsedCallback
+from ...client.client import MAX_NUMBERS_PER_REQUEST
+from ..base import Feature, SentMessage, Transport, WireRequest
+
+
+class WhatsAppTransport(Transport):
+    """``POST /whatsapp/v1/{bot}/messages`` with up to 20 recipients (whatsapp-message.md)."""
+
+    name = "whatsapp"
+    recipients_per_request = MAX_NUMBERS_PER_REQUEST
+    features = frozenset(Feature)
+    signature_headers = (signature.SIGNATURE_HEADER, signature.NONCE_HEADER, signature.ALGORITHM_HEADER)
+
+    def build_requests(
+        self,
+        message: Mapping[str, Any],
+        recipients: Sequence[str],
+        *,
+        correlation_ids: Sequence[str] = (),
+        callback_url: str = "",
+    ) -> list[WireRequest]:
+        # The legacy wire has no per-message correlation id: Sinch's ids in the 201 answer are matched instead.
+        requests = []
+        for batch in self.recipient_batches(recipients):
+            body: dict[str, Any] = {"to": list(batch), "message": dict(message)}
+            if callback_url:
+                body["callback"] = callback_url
+            requests.append(WireRequest("POST", "messages", body, batch))
+        return requests
+
+    def send(self, request: WireRequest) -> list[SentMessage]:
+        statuses = self.client.send_message(
+            request.body["to"], request.body["message"], callback=request.body.get("callback")
+        )
+        return [SentMessage(s.recipient, s.message_id, s.state) for s in statuses]
+
+    def verify_signature(
+        self, headers: Mapping[str, str], raw_body: bytes, keys: Iterable[tuple[str, str]], *, now: float | None = None
+    ) -> str:
+        found = signature.SignatureHeaders.from_headers(headers)
+        if found is None:
+            raise signature.SignatureError("the callback carries no signature headers")
+        return signature.verify(found, raw_body, keys)
+
+    def parse_callback(self, payload: Any) -> ParsedCallback:
+        return parsing.parse_callback(payload)
