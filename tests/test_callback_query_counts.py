@@ -97,9 +97,8 @@ def check_effects(shape: str, n: int) -> None:
 def test_processing_queries_are_constant(bot, django_assert_num_queries, shape, n):
     make_messages(bot, n)
     parsed = parse_callback(payload_for(bot, shape, n))
-    with transaction.atomic():
-        with django_assert_num_queries(PROCESSING[shape]):
-            apply_parsed(bot, parsed)
+    with transaction.atomic(), django_assert_num_queries(PROCESSING[shape]):
+        apply_parsed(bot, parsed)
     check_effects(shape, n)
 
 

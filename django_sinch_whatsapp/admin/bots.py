@@ -15,6 +15,7 @@ from ..clients import client_for_bot
 from ..exceptions import SinchAPIError, SinchConfigurationError
 from ..forms import SecretFieldsFormMixin, WriteOnlySecretField, WriteOnlySecretWidget
 from ..models import Bot
+from .callbacks import CallbackRefusalsAdminMixin
 from .common import sinch_error_text
 
 if TYPE_CHECKING:
@@ -135,13 +136,13 @@ class BotForm(SecretFieldsFormMixin, forms.ModelForm):
 
 
 @admin.register(Bot)
-class BotAdmin(admin.ModelAdmin):
+class BotAdmin(CallbackRefusalsAdminMixin, admin.ModelAdmin):
     form = BotForm
     list_display = ["name", "sinch_bot_id", "region", "tenant", "is_active", "signing", "rotating", "created_at"]
     list_filter = ["region", "is_active"]
     search_fields = ["name", "sinch_bot_id"]
     list_select_related = ["tenant"]
-    readonly_fields = ["webhook_path", "webhook_url", "created_at", "updated_at"]
+    readonly_fields = ["webhook_path", "webhook_url", "refused_callbacks", "created_at", "updated_at"]
     actions = ["verify_credentials"]
 
     def get_fieldsets(self, request: HttpRequest, obj: Bot | None = None) -> _Fieldsets:
@@ -162,7 +163,7 @@ class BotAdmin(admin.ModelAdmin):
         ]
         if obj is not None:
             fieldsets += [
-                (_("Callbacks"), {"fields": ["webhook_path", "webhook_url"]}),
+                (_("Callbacks"), {"fields": ["webhook_path", "webhook_url", "refused_callbacks"]}),
                 (_("History"), {"fields": ["created_at", "updated_at"]}),
             ]
         return fieldsets

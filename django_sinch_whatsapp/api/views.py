@@ -126,7 +126,7 @@ class BotViewSet(BotContactActions, TenantScopedMixin, viewsets.ModelViewSet):
     serializer_class = BotSerializer
 
     def get_queryset(self) -> QuerySet[Bot]:
-        return Bot.objects.filter(tenant_id__in=self.tenant_ids()).order_by("pk")
+        return Bot.objects.filter(tenant_id__in=self.tenant_ids()).select_related("callback_refusals").order_by("pk")
 
     @extend_schema(request=SendSerializer, responses=send_responses(), parameters=[RETRY_AFTER], examples=SEND_EXAMPLES)
     @action(detail=True, methods=["post"])
