@@ -222,3 +222,16 @@ def test_failure_rolls_back_to_the_savepoint_keeps_the_row_and_the_retry_reproce
     assert known.state == "read"
     assert process_callback_event(event) == "processed"  # idempotent
     assert StatusEvent.objects.count() == 1
+
+
+def test_reports_with_details_move_the_message_and_keep_the_details(client, bot, known):
+    """Found by the fuzz test: the set-based UPDATE mixed a text value with a text column's type."""
+    payload = status_payload("known-1", "failed", status="failure")
+    payload["statuses"][0]["details"] = "Recipient is not a WhatsApp user"
+    assert post_body(client, bot, json.dumps(payload).encode()).status_code == 200
+    known.refresh_from_db()
+    assert (known.state, known.sinch_status, known.state_details) == (
+        "failed",
+        "failure",
+        "Recipient is not a WhatsApp user",
+    )
