@@ -22,7 +22,14 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
 from .callbacks.decoding import NotJSON, decode_body, storable_headers
-from .callbacks.processing import Prepared, apply_in_savepoint, attach_if_known, prepare, process_callback_event
+from .callbacks.processing import (
+    Prepared,
+    ReportsOfAnotherBot,
+    apply_in_savepoint,
+    attach_if_known,
+    prepare,
+    process_callback_event,
+)
 from .callbacks.refusals import record_refusal
 from .callbacks.signature import ALGORITHM_HEADER, NONCE_HEADER, SIGNATURE_HEADER, SignatureError
 from .callbacks.verification import Verification, key_fingerprint, verify_callback
@@ -80,7 +87,10 @@ class CallbackView(View):
         prepared = prepare(decoded.payload, unreadable_reason="" if decoded.readable else decoded.anomalies[0])
         event = self._new_event(bot, request, body, decoded.payload, verification, prepared)
         event.anomalies = [*decoded.anomalies, *prepared.anomalies, *event.anomalies]
-        return self._store_and_apply(bot, event, prepared)
+        try:
+            return self._store_and_apply(bot, event, prepared)
+        except ReportsOfAnotherBot as err:  # the transaction rolled back: nothing stored
+            return self._refuse(bot, request, Refused(403, f"{err}; not stored."))
 
     # --- before anything is stored -------------------------------------------------------------
 
@@ -217,6 +227,8 @@ class CallbackView(View):
             # Sinch's retry of a callback we failed to process: try again (idempotent).
             try:
                 process_callback_event(earlier)
+            except ReportsOfAnotherBot:
+                raise
             except Exception:
                 return _answer(500, "Stored; processing failed and will be retried.")
             return _answer(200, self._stored_detail(earlier))

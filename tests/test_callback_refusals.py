@@ -160,3 +160,37 @@ def test_key_rotation_keeps_replays_of_the_previous_key_detected(client, make_bo
     again = client.post(bot.callback_path, data=body, content_type="application/json", **headers)
     assert again.json()["detail"] == "Already received."
     assert CallbackEvent.objects.get().key_fingerprint == key_fingerprint(CALLBACK_KEY)
+
+
+def test_reports_for_another_bots_messages_signed_with_its_shared_key_are_refused(client, two_bots_one_key):
+    """Statuses name no bot: their message ids do. Posted to B first, A's reports must not be stored
+    under B (nor then block A's own delivery as a "replay")."""
+    from django_sinch_whatsapp.models import OutboundMessage
+
+    bot_a, bot_b = two_bots_one_key
+    message = OutboundMessage.objects.create(
+        bot=bot_a, recipient="46732001122", message_type="text", payload={}, sinch_message_id="msg-of-a"
+    )
+    body = json.dumps(status_payload("msg-of-a", "delivered")).encode()
+    headers = signed_headers(body, nonce="first-at-b")
+    refused = client.post(bot_b.callback_path, data=body, content_type="application/json", **headers)
+    assert refused.status_code == 403 and "another bot ('bot-a')" in refused.json()["detail"]
+    assert not CallbackEvent.objects.exists() and not StatusEvent.objects.exists()
+    assert CallbackRefusalStats.objects.get(bot=bot_b).count == 1
+    accepted = client.post(bot_a.callback_path, data=body, content_type="application/json", **headers)
+    assert accepted.status_code == 200
+    message.refresh_from_db()
+    assert message.state == "delivered"
+
+
+def test_reports_for_a_bot_with_another_key_stay_orphans_of_this_bot(client, make_bot, bot):
+    from django_sinch_whatsapp.models import OutboundMessage
+
+    other = make_bot(sinch_bot_id="elsewhere", callback_key="a-different-key")
+    OutboundMessage.objects.create(
+        bot=other, recipient="46732001122", message_type="text", payload={}, sinch_message_id="same-id"
+    )
+    body = json.dumps(status_payload("same-id", "delivered")).encode()
+    response = client.post(bot.callback_path, data=body, content_type="application/json", **signed_headers(body))
+    assert response.status_code == 200
+    assert StatusEvent.objects.get().bot == bot and StatusEvent.objects.get().message is None

@@ -24,13 +24,21 @@ from ..models import CallbackEvent, InboundMessage, ProcessingState, StatusEvent
 from .events import CallbackParseError, ParsedCallback
 from .inbound import record_inbound, record_inbound_set
 from .parsing import parse_callback
-from .statuses import apply_status, apply_statuses, attach_if_known, attach_orphan_statuses, record_send_statuses
+from .statuses import (
+    ReportsOfAnotherBot,
+    apply_status,
+    apply_statuses,
+    attach_if_known,
+    attach_orphan_statuses,
+    record_send_statuses,
+)
 
 if TYPE_CHECKING:
     from ..models import Bot
 
 __all__ = [
     "Prepared",
+    "ReportsOfAnotherBot",
     "apply_in_savepoint",
     "apply_parsed",
     "apply_status",
@@ -104,6 +112,8 @@ def apply_in_savepoint(event: CallbackEvent, prepared: Prepared) -> tuple[list[s
     try:
         with transaction.atomic():
             return apply_parsed(event.bot, prepared.parsed, callback=event), None
+    except ReportsOfAnotherBot:
+        raise  # not a failure to record: the caller refuses the whole callback
     except Exception as err:
         logger.exception("Processing callback %s failed", event.pk)
         _finish(event, ProcessingState.FAILED, traceback.format_exc())

@@ -19,7 +19,15 @@ from django.db.models.lookups import LessThan
 from django.utils import timezone
 
 from .. import signals
-from ..models import LOCKED_STATES, STATE_RANK, CallbackEvent, MessageState, OutboundMessage, StatusEvent
+from ..models import (
+    LOCKED_STATES,
+    STATE_RANK,
+    CallbackEvent,
+    MessageState,
+    OutboundMessage,
+    SignatureVerdict,
+    StatusEvent,
+)
 from .bulk import insert_returning
 from .events import StatusUpdate
 
@@ -36,6 +44,14 @@ def first_of_each(items: Iterable[Any], key: Any) -> list[Any]:
     for item in items:
         seen.setdefault(key(item), item)
     return list(seen.values())
+
+
+class ReportsOfAnotherBot(Exception):
+    """Delivery reports for another bot's messages, signed with a key that bot shares (issue 8).
+
+    Raised out of the callback's transaction, so nothing is stored: the webhook refuses it (403).
+    Statuses name no bot (whatsapp-callback.md), so their messages tell whose they are.
+    """
 
 
 def apply_status(bot: Bot, update: StatusUpdate, *, callback: CallbackEvent | None = None) -> OutboundMessage | None:
@@ -57,11 +73,15 @@ def apply_statuses(
     """
     unique = first_of_each(updates, lambda u: (u.message_id, u.state[:40]))
     ids = list(dict.fromkeys(u.message_id for u in unique))
-    messages = {
-        m.sinch_message_id: m
-        for m in OutboundMessage.objects.select_for_update().filter(bot=bot, sinch_message_id__in=ids).order_by("pk")
-        if m.sinch_message_id
-    }
+    signed = callback is not None and callback.signature_verdict == SignatureVerdict.VALID
+    # Signed callbacks look the ids up across bots in the same query: Sinch ids are unique, so
+    # another bot's row for one of them is a report meant for that bot.
+    found = OutboundMessage.objects.select_for_update().filter(sinch_message_id__in=ids).order_by("pk")
+    rows = list(found if signed else found.filter(bot=bot))
+    foreign = {m.bot_id for m in rows if m.bot_id != bot.pk}
+    if foreign and callback is not None:
+        _refuse_if_key_shared(bot, foreign, callback.key_fingerprint)
+    messages = {m.sinch_message_id: m for m in rows if m.sinch_message_id and m.bot_id == bot.pk}
     unknown = [u for u in unique if u.message_id not in messages]
     if unknown:
         messages.update(_adopt_unknown(bot, unknown))
@@ -106,6 +126,22 @@ def apply_statuses(
             signals.status_received.send(sender=StatusEvent, status_event=row, event=update, message=row.message)
     orphans = [r.sinch_message_id for r in history if r.pk is not None and r.message is None]
     return messages, list(dict.fromkeys(orphans))
+
+
+def _refuse_if_key_shared(bot: Bot, other_bot_ids: set[Any], fingerprint: str) -> None:
+    from ..exceptions import SecretDecryptionError
+    from ..models import Bot as BotModel
+    from .verification import key_fingerprint
+
+    for other in BotModel.objects.filter(pk__in=other_bot_ids):
+        try:
+            shared = fingerprint in {key_fingerprint(key) for _, key in other.signing_keys()}
+        except SecretDecryptionError:
+            continue
+        if shared:
+            raise ReportsOfAnotherBot(
+                f"Delivery reports for messages of another bot ({other.sinch_bot_id!r}) that shares this signing key"
+            )
 
 
 def _plan_advances(
