@@ -51,6 +51,9 @@ DEFAULTS: dict[str, Any] = {
     # never relaxed by DEBUG; this is the only switch.
     "REQUIRE_SIGNED_CALLBACKS": True,
     # Callback bodies larger than this are refused with 400 and not stored.
+    # The webhook reads the body itself, so this is the only limit that applies
+    # to callbacks (Django's DATA_UPLOAD_MAX_MEMORY_SIZE does not). 1 MiB holds
+    # a callback of 2,000 statuses (about 200 bytes each) with room to spare.
     "MAX_CALLBACK_BODY_BYTES": 1_048_576,
     # How an accepted message reaches Sinch: "inline" (in this process, right
     # after the transaction commits) or "celery" (a task per request batch).

@@ -1,130 +1,261 @@
-"""The webhook Sinch posts callbacks to: one URL per bot, verified, stored first."""
+"""The webhook Sinch posts callbacks to: one URL per bot, verified, stored and applied in one transaction.
+
+The storage rule (DESIGN.md rule 5): a verified body is either stored (2xx;
+kept as uninterpretable where it cannot be read; the raw bytes always) or
+refused with 4xx before anything is stored, with the reason in the answer.
+Never a 5xx for what Sinch sent: only our own processing failure answers
+5xx, after the callback and the failure are committed, so Sinch retries and
+the retry reprocesses the stored row.
+"""
 
 from __future__ import annotations
 
-import json
+import hashlib
 import logging
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
-from .callbacks.processing import process_callback_event
-from .callbacks.signature import (
-    ALGORITHM_HEADER,
-    NONCE_HEADER,
-    SIGNATURE_HEADER,
-    SignatureError,
-    SignatureHeaders,
-    verify,
+from .callbacks.decoding import NotJSON, decode_body, storable_headers
+from .callbacks.processing import (
+    Prepared,
+    ReportsOfAnotherBot,
+    apply_in_savepoint,
+    attach_if_known,
+    prepare,
+    process_callback_event,
 )
+from .callbacks.refusals import record_refusal
+from .callbacks.signature import ALGORITHM_HEADER, NONCE_HEADER, SIGNATURE_HEADER, SignatureError
+from .callbacks.verification import Verification, key_fingerprint, verify_callback
 from .conf import app_settings
 from .exceptions import SecretDecryptionError
-from .models import Bot, CallbackEvent, ProcessingState, SignatureVerdict
+from .models import Bot, CallbackEvent, ProcessingState
+from .models.callbacks import NONCE_SHOWN_CHARS
 
 logger = logging.getLogger("django_sinch_whatsapp.webhook")
 
 #: Headers kept with each stored callback (the signature headers, for audit and replay).
 STORED_HEADERS = ("Content-Type", "User-Agent", SIGNATURE_HEADER, ALGORITHM_HEADER, NONCE_HEADER)
+NONCE_REUSED = "nonce already used with another body for this signing key"
 
 
 def _answer(status: int, detail: str) -> JsonResponse:
     return JsonResponse({"detail": detail}, status=status)
 
 
+class Refused(Exception):
+    """A callback refused before anything is stored: ``status`` (4xx) and the reason for the answer."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
 @method_decorator(csrf_exempt, name="dispatch")
 @method_decorator(transaction.non_atomic_requests, name="dispatch")
 class CallbackView(View):
-    """``POST`` only. 404 unknown bot, 403 bad signature, 400 not JSON or too large.
+    """``POST`` only. 404 unknown bot; 403 bad signature; 400 not JSON or too large; else stored.
 
-    The raw callback is committed before processing, so an error in our own
-    processing never loses it: it is recorded on the row, answered 500 (Sinch
-    retries) and can be reprocessed from the admin.
+    Callbacks for an inactive bot are verified and stored like any other:
+    deactivation stops sending, not the record of what was sent.
     """
 
     http_method_names = ["post"]
 
     def post(self, request: HttpRequest, webhook_id: str) -> HttpResponse:
-        bot = Bot.objects.filter(webhook_id=webhook_id, is_active=True).first()
+        bot = Bot.objects.filter(webhook_id=webhook_id).first()
         if bot is None:
             return _answer(404, "Unknown webhook.")
+        try:
+            body = self._read_body(request)
+            verification = self._verify(bot, request, body)
+            decoded = decode_body(body)
+            if decoded.readable:
+                self._check_addressed_to(bot, decoded.payload, verification)
+        except NotJSON as err:
+            return self._refuse(bot, request, Refused(400, str(err)))
+        except Refused as refusal:
+            return self._refuse(bot, request, refusal)
+
+        prepared = prepare(decoded.payload, unreadable_reason="" if decoded.readable else decoded.anomalies[0])
+        event = self._new_event(bot, request, body, decoded.payload, verification, prepared)
+        event.anomalies = [*decoded.anomalies, *prepared.anomalies, *event.anomalies]
+        try:
+            return self._store_and_apply(bot, event, prepared)
+        except ReportsOfAnotherBot as err:  # the transaction rolled back: nothing stored
+            return self._refuse(bot, request, Refused(403, f"{err}; not stored."))
+
+    # --- before anything is stored -------------------------------------------------------------
+
+    def _read_body(self, request: HttpRequest) -> bytes:
+        """Read the body ourselves, under our own limit (not ``request.body``, which applies
+        ``DATA_UPLOAD_MAX_MEMORY_SIZE`` first with another answer): one limit, one message."""
         limit = int(app_settings.MAX_CALLBACK_BODY_BYTES)
+        too_large = Refused(400, f"Body larger than {limit} bytes (SINCH_WHATSAPP['MAX_CALLBACK_BODY_BYTES']).")
         try:
             declared = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             declared = 0
         if declared > limit:
-            return _answer(400, f"Body larger than {limit} bytes.")
-        body = request.body
+            raise too_large
+        body = request.read(limit + 1)
         if len(body) > limit:
-            return _answer(400, f"Body larger than {limit} bytes.")
+            raise too_large
+        return body
 
+    def _verify(self, bot: Bot, request: HttpRequest, body: bytes) -> Verification:
         try:
-            verdict, key_label, nonce = self._verify(bot, request, body)
+            return verify_callback(bot, request.headers, body)
         except SignatureError as err:
-            logger.warning("Callback for bot %s refused: %s", bot.pk, err)
-            return _answer(403, "Signature verification failed.")
+            raise Refused(403, f"Signature verification failed: {err}.") from None
         except SecretDecryptionError:
             logger.error("Callback for bot %s refused: its signing key cannot be decrypted", bot.pk)
-            return _answer(403, "Signature verification failed.")
+            raise Refused(403, "Signature verification failed: the bot's signing key cannot be decrypted.") from None
 
-        try:
-            payload = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
-            return _answer(400, "Body is not JSON.")
+    def _check_addressed_to(self, bot: Bot, payload: Any, verification: Verification) -> None:
+        """A notification names its bot in ``to`` (whatsapp-callback.md, "Notifications").
 
-        if nonce:
-            replay = CallbackEvent.objects.filter(bot=bot, nonce=nonce).first()
-            if replay is not None:
-                return self._replayed(replay)
-        event = CallbackEvent(
+        A callback whose ``to`` names another of our bots that shares this
+        signing key was signed for that bot: posted here it is a cross-bot
+        replay, refused. Unknown names are kept (lenient, as parsing is).
+        """
+        entries = payload.get("notifications") if isinstance(payload, dict) else None
+        if not isinstance(entries, list):
+            return
+        names = {e.get("to") for e in entries if isinstance(e, dict) and isinstance(e.get("to"), str)}
+        names -= {bot.sinch_bot_id, ""}
+        if not names or not verification.key_fingerprint:
+            return
+        for other in Bot.objects.filter(sinch_bot_id__in=list(names)[:20]).exclude(pk=bot.pk):
+            try:
+                fingerprints = {key_fingerprint(key) for _, key in other.signing_keys()}
+            except SecretDecryptionError:
+                continue
+            if verification.key_fingerprint in fingerprints:
+                raise Refused(403, f"Callback addressed to another bot (to={other.sinch_bot_id!r}); not stored.")
+
+    def _refuse(self, bot: Bot, request: HttpRequest, refusal: Refused) -> HttpResponse:
+        logger.warning("Callback for bot %s refused: %s", bot.pk, refusal.reason)
+        record_refusal(bot, refusal.reason, request.META.get("REMOTE_ADDR"))
+        return _answer(refusal.status, refusal.reason)
+
+    # --- storing -------------------------------------------------------------------------------
+
+    def _new_event(
+        self,
+        bot: Bot,
+        request: HttpRequest,
+        body: bytes,
+        payload: Any,
+        verification: Verification,
+        prepared: Prepared,
+    ) -> CallbackEvent:
+        nonce = verification.nonce
+        anomalies = []
+        if len(nonce) > NONCE_SHOWN_CHARS:
+            anomalies.append(f"nonce of {len(nonce)} characters; shown truncated, deduplicated by its digest")
+        headers = {name: request.headers[name] for name in STORED_HEADERS if name in request.headers}
+        return CallbackEvent(
             bot=bot,
             body=body,
-            headers=self._headers(request),
+            headers=storable_headers(headers),
             payload=payload,
-            remote_addr=request.META.get("REMOTE_ADDR") or None,
-            signature_verdict=verdict,
-            verified_with=key_label,
-            nonce=nonce or None,
+            remote_addr=_ip_or_none(request.META.get("REMOTE_ADDR")),
+            signature_verdict=verification.verdict,
+            verified_with=verification.key_label,
+            key_fingerprint=verification.key_fingerprint,
+            nonce=storable_headers({"n": nonce[:NONCE_SHOWN_CHARS]})["n"] if nonce else None,
+            nonce_digest=hashlib.sha256(nonce.encode("utf-8", "surrogatepass")).hexdigest() if nonce else None,
+            body_digest=hashlib.sha256(body).hexdigest(),
+            processing_state=prepared.state,
+            processing_error=prepared.note,
+            attempts=1,
+            processed_at=timezone.now(),
+            anomalies=anomalies,
         )
+
+    def _store_and_apply(self, bot: Bot, event: CallbackEvent, prepared: Prepared) -> HttpResponse:
+        """INSERT and apply in one transaction; a unique constraint, not a read, detects replays."""
+        error: BaseException | None = None
+        orphans: list[str] = []
+        for attempt in range(3):
+            try:
+                with transaction.atomic():
+                    event.save(force_insert=True)
+                    orphans, error = apply_in_savepoint(event, prepared)
+                break
+            except IntegrityError:
+                if event.nonce_digest is None:
+                    raise
+                earlier = self._same_callback(event)
+                if earlier is not None:
+                    return self._replayed(bot, earlier)
+                if not event.nonce_reused:
+                    # Same key and nonce, another body: stored, and flagged.
+                    event.nonce_reused = True
+                    event.anomalies = [*event.anomalies, NONCE_REUSED]
+                if attempt == 2:
+                    raise
+        if error is not None:
+            return _answer(500, "Stored; processing failed and will be retried.")
         try:
-            with transaction.atomic():
-                event.save(force_insert=True)
-        except IntegrityError:
-            replay = CallbackEvent.objects.filter(bot=bot, nonce=nonce).first()
-            if replay is None:
-                raise
-            return self._replayed(replay)
-        return self._process(event)
+            attach_if_known(bot, orphans)
+        except Exception:  # committed and answered 2xx regardless: reconciliation and the next send attach them
+            logger.exception("Attaching orphan reports of callback %s failed", event.pk)
+        return _answer(200, self._stored_detail(event))
 
-    def _verify(self, bot: Bot, request: HttpRequest, body: bytes) -> tuple[str, str, str]:
-        headers = SignatureHeaders.from_headers(request.headers)
-        keys = bot.signing_keys()
-        if keys:
-            if headers is None:
-                raise SignatureError("unsigned callback for a bot with a signing key")
-            return SignatureVerdict.VALID, verify(headers, body, keys), headers.nonce
-        if app_settings.REQUIRE_SIGNED_CALLBACKS:
-            raise SignatureError("bot has no signing key and REQUIRE_SIGNED_CALLBACKS is on")
-        # Accepted unsigned (the project chose so); a nonce still helps dedupe.
-        return SignatureVerdict.UNSIGNED_ACCEPTED, "", headers.nonce if headers else ""
+    def _same_callback(self, event: CallbackEvent) -> CallbackEvent | None:
+        return (
+            CallbackEvent.objects.select_related("bot")
+            .filter(
+                key_fingerprint=event.key_fingerprint, nonce_digest=event.nonce_digest, body_digest=event.body_digest
+            )
+            .first()
+        )
 
-    def _headers(self, request: HttpRequest) -> dict[str, Any]:
-        return {name: request.headers[name] for name in STORED_HEADERS if name in request.headers}
-
-    def _replayed(self, event: CallbackEvent) -> HttpResponse:
-        if event.processing_state in (ProcessingState.FAILED, ProcessingState.PENDING):
+    def _replayed(self, bot: Bot, earlier: CallbackEvent) -> HttpResponse:
+        if earlier.bot_id != bot.pk:
+            return self._refuse_replay(bot, earlier)
+        if earlier.processing_state in (ProcessingState.FAILED, ProcessingState.PENDING):
             # Sinch's retry of a callback we failed to process: try again (idempotent).
-            return self._process(event)
+            try:
+                process_callback_event(earlier)
+            except ReportsOfAnotherBot:
+                raise
+            except Exception:
+                return _answer(500, "Stored; processing failed and will be retried.")
+            return _answer(200, self._stored_detail(earlier))
         return _answer(200, "Already received.")
 
-    def _process(self, event: CallbackEvent) -> HttpResponse:
-        try:
-            state = process_callback_event(event)
-        except Exception:
-            logger.exception("Processing callback %s failed", event.pk)
-            return _answer(500, "Stored; processing failed and will be retried.")
-        return _answer(200, "Stored." if state == ProcessingState.PROCESSED else "Stored; not understood.")
+    def _refuse_replay(self, bot: Bot, earlier: CallbackEvent) -> HttpResponse:
+        reason = "Replay of a callback received for another bot with the same signing key; not stored."
+        logger.warning("Callback for bot %s refused: %s (first received for bot %s)", bot.pk, reason, earlier.bot_id)
+        record_refusal(bot, reason, None)
+        return _answer(403, reason)
+
+    @staticmethod
+    def _stored_detail(event: CallbackEvent) -> str:
+        if event.processing_state == ProcessingState.UNINTERPRETED:
+            return "Stored; not understood."
+        detail = "Stored."
+        if event.nonce_reused:
+            detail = f"Stored; {NONCE_REUSED}."
+        if event.processing_error:
+            detail += f" {event.processing_error}."
+        return detail
+
+
+def _ip_or_none(value: str | None) -> str | None:
+    import ipaddress
+
+    try:
+        return str(ipaddress.ip_address(value or ""))
+    except ValueError:
+        return None

@@ -572,7 +572,7 @@ def test_reprocess_reports_a_failure_again(admin_client, bot, monkeypatch):
     def explode(*args, **kwargs):
         raise RuntimeError("still broken")
 
-    monkeypatch.setattr("django_sinch_whatsapp.callbacks.processing.apply_status", explode)
+    monkeypatch.setattr("django_sinch_whatsapp.callbacks.processing.apply_statuses", explode)
     response = admin_client.post(
         changelist("callbackevent"), {"action": "reprocess", "_selected_action": [str(event.pk)]}, follow=True
     )

@@ -230,9 +230,13 @@ def test_processing_error_is_recorded_answered_500_and_row_kept(client, bot, sen
     assert sent_message.state == "read"
 
 
-def test_inactive_bot_webhook_is_404(client, make_bot):
+def test_inactive_bot_callbacks_are_still_verified_and_stored(client, make_bot):
+    """Deactivation stops sending, not the record of what was sent (issue 7 item 2)."""
     bot = make_bot(is_active=False)
-    assert post_callback(client, bot, status_payload("m", "sent")).status_code == 404
+    assert post_callback(client, bot, status_payload("m", "sent")).status_code == 200
+    assert CallbackEvent.objects.get().bot == bot
+    assert post_callback(client, bot, status_payload("m", "sent"), key="wrong-key").status_code == 403
+    assert CallbackEvent.objects.count() == 1
 
 
 def test_reprocess_command_settles_failed_callbacks(client, bot, sent_message):

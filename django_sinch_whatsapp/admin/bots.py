@@ -18,6 +18,7 @@ from ..forms import SecretFieldsFormMixin, WriteOnlySecretField, WriteOnlySecret
 from ..models import Bot
 from ..sensitive import mark_sensitive_post_parameters
 from ..services.guards import require_active
+from .callbacks import CallbackRefusalsAdminMixin
 from .common import TenantScopedAdminMixin, sinch_error_text
 
 if TYPE_CHECKING:
@@ -145,13 +146,13 @@ class BotForm(SecretFieldsFormMixin, forms.ModelForm):
 
 
 @admin.register(Bot)
-class BotAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
+class BotAdmin(TenantScopedAdminMixin, CallbackRefusalsAdminMixin, admin.ModelAdmin):
     form = BotForm
     list_display = ["name", "sinch_bot_id", "region", "tenant", "is_active", "signing", "rotating", "created_at"]
     list_filter = ["region", "is_active"]
     search_fields = ["name", "sinch_bot_id"]
     list_select_related = ["tenant"]
-    readonly_fields = ["webhook_path", "webhook_url", "created_at", "updated_at"]
+    readonly_fields = ["webhook_path", "webhook_url", "refused_callbacks", "created_at", "updated_at"]
     actions = ["verify_credentials"]
 
     def get_fieldsets(self, request: HttpRequest, obj: Bot | None = None) -> _Fieldsets:
@@ -185,7 +186,7 @@ class BotAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
         ]
         if obj is not None:
             fieldsets += [
-                (_("Callbacks"), {"fields": ["webhook_path", "webhook_url"]}),
+                (_("Callbacks"), {"fields": ["webhook_path", "webhook_url", "refused_callbacks"]}),
                 (_("History"), {"fields": ["created_at", "updated_at"]}),
             ]
         return fieldsets

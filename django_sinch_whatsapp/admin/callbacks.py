@@ -13,15 +13,36 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from ..callbacks.processing import process_callback_event
-from ..models import CallbackEvent, ProcessingState
+from ..models import Bot, CallbackEvent, CallbackRefusalStats, ProcessingState
 from .common import BotColumnMixin, ReadOnlyAdminMixin, TenantScopedAdminMixin, json_block, truncate, user_may_change
 
 #: How many resulting rows the change page links to.
 EFFECTS_SHOWN = 20
 
 
+def refusal_summary(bot: Bot) -> str:
+    """One line for people: how many callbacks were refused, when last, why, from where (never a body)."""
+    try:
+        stats = bot.callback_refusals
+    except CallbackRefusalStats.DoesNotExist:
+        return str(_("None refused."))
+    where = f" from {stats.last_remote_addr}" if stats.last_remote_addr else ""
+    return f"{stats.count} refused; last {stats.last_at:%Y-%m-%d %H:%M:%S} UTC{where}: {stats.last_reason}"
+
+
+class CallbackRefusalsAdminMixin:
+    """The bot page's read-only "refused callbacks" field (issue 7: forged callbacks leave a trace)."""
+
+    @admin.display(description=_("refused callbacks"))
+    def refused_callbacks(self, obj: Bot) -> str:
+        return refusal_summary(obj)
+
+
 @admin.register(CallbackEvent)
 class CallbackEventAdmin(TenantScopedAdminMixin, BotColumnMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only, and never deleted here: stored nonces are the replay guard, so only the
+    retention rule (``manage.py sinch_whatsapp_prune_callbacks``, at least two days) deletes them."""
+
     list_display = [
         "received_at",
         "bot_name",
@@ -102,6 +123,9 @@ class CallbackEventAdmin(TenantScopedAdminMixin, BotColumnMixin, ReadOnlyAdminMi
             "<div>{}</div>",
             ((format_html('<a href="{}">{}</a>', url, text) if url else text,) for url, text in rows),
         )
+
+    def has_delete_permission(self, request: HttpRequest, obj: CallbackEvent | None = None) -> bool:
+        return False
 
     def has_reprocess_permission(self, request: HttpRequest) -> bool:
         return user_may_change(request, CallbackEvent)

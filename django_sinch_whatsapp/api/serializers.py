@@ -3,10 +3,29 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..fields import validate_header_secret
-from ..models import Bot, Contact, InboundMessage, OutboundMessage, StatusEvent, validate_base_url_override
+from ..models import (
+    Bot,
+    CallbackRefusalStats,
+    Contact,
+    InboundMessage,
+    OutboundMessage,
+    StatusEvent,
+    validate_base_url_override,
+)
+
+
+class CallbackRefusalsSerializer(serializers.Serializer):
+    """Refused callbacks of a bot (bad signature, too large, not JSON...): counts, never bodies."""
+
+    count = serializers.IntegerField(read_only=True)
+    first_at = serializers.DateTimeField(read_only=True)
+    last_at = serializers.DateTimeField(read_only=True)
+    last_reason = serializers.CharField(read_only=True)
+    last_remote_addr = serializers.IPAddressField(read_only=True, allow_null=True)
 
 
 class BotSerializer(serializers.ModelSerializer):
@@ -20,6 +39,7 @@ class BotSerializer(serializers.ModelSerializer):
     has_callback_key = serializers.SerializerMethodField()
     callback_path = serializers.CharField(read_only=True)
     callback_url = serializers.CharField(read_only=True)
+    refused_callbacks = serializers.SerializerMethodField()
 
     class Meta:
         model = Bot
@@ -38,6 +58,7 @@ class BotSerializer(serializers.ModelSerializer):
             "has_callback_key",
             "callback_path",
             "callback_url",
+            "refused_callbacks",
             "created_at",
             "updated_at",
         ]
@@ -45,6 +66,13 @@ class BotSerializer(serializers.ModelSerializer):
 
     def get_has_callback_key(self, obj: Bot) -> bool:
         return bool(obj.callback_key)
+
+    @extend_schema_field(CallbackRefusalsSerializer(allow_null=True))
+    def get_refused_callbacks(self, obj: Bot) -> dict[str, Any] | None:
+        try:
+            return dict(CallbackRefusalsSerializer(obj.callback_refusals).data)
+        except CallbackRefusalStats.DoesNotExist:
+            return None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -128,7 +128,7 @@ class BotViewSet(BotContactActions, TenantScopedMixin, viewsets.ModelViewSet):
     serializer_class = BotSerializer
 
     def get_queryset(self) -> QuerySet[Bot]:
-        return Bot.objects.filter(tenant_id__in=self.tenant_ids()).order_by("pk")
+        return Bot.objects.filter(tenant_id__in=self.tenant_ids()).select_related("callback_refusals").order_by("pk")
 
     # Create and update receive the bot's secrets (JSON or form-encoded): keep them out of error reports.
     @sensitive_variables()

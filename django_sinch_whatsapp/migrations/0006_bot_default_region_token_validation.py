@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("sinch_whatsapp", "0004_longer_status_state"),
+        ("sinch_whatsapp", "0005_callback_storage_rule"),
     ]
 
     operations = [

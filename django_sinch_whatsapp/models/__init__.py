@@ -1,7 +1,7 @@
 """Models, one module per area; import them from here."""
 
 from .bots import Bot, Region, new_webhook_id, validate_base_url_override
-from .callbacks import CallbackEvent, ProcessingState, SignatureVerdict
+from .callbacks import CallbackEvent, CallbackRefusalStats, ProcessingState, SignatureVerdict
 from .contacts import CUSTOMER_CARE_WINDOW, Capability, Contact, OptInState
 from .messages import (
     FINAL_STATES,
@@ -24,6 +24,7 @@ __all__ = [
     "TERMINAL_STATES",
     "Bot",
     "CallbackEvent",
+    "CallbackRefusalStats",
     "Capability",
     "Contact",
     "InboundMessage",

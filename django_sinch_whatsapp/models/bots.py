@@ -125,7 +125,9 @@ class Bot(models.Model):
         help_text=_("Unguessable part of this bot's callback URL."),
     )
     is_active = models.BooleanField(
-        _("active"), default=True, help_text=_("Inactive bots send nothing and refuse callbacks.")
+        _("active"),
+        default=True,
+        help_text=_("Inactive bots send nothing; their callbacks are still verified and stored."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

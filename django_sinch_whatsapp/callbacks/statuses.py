@@ -1,0 +1,392 @@
+"""Delivery reports -> history rows and message states, set-based (DESIGN.md rule 7).
+
+The messages a callback names are fetched (and locked) in one SELECT, the
+history is one ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` (so signals fire
+once per new row), states advance in one UPDATE whose WHERE clause keeps the
+forward-only rule (a rank comparison). Orphans (reports for ids not known yet)
+are kept and attached the same way once their message is known.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+from django.db.models import Case, CharField, F, IntegerField, OuterRef, Q, Subquery, TextField, Value, When
+from django.db.models.lookups import LessThan
+from django.utils import timezone
+
+from .. import signals
+from ..models import (
+    LOCKED_STATES,
+    STATE_RANK,
+    CallbackEvent,
+    MessageState,
+    OutboundMessage,
+    SignatureVerdict,
+    StatusEvent,
+)
+from .bulk import insert_returning
+from .events import StatusUpdate
+
+if TYPE_CHECKING:
+    from ..client.client import MessageStatus
+    from ..models import Bot
+
+logger = logging.getLogger("django_sinch_whatsapp.callbacks")
+
+
+def first_of_each(items: Iterable[Any], key: Any) -> list[Any]:
+    """Items in arrival order, the first of each key: a callback may repeat an entry."""
+    seen: dict[Any, Any] = {}
+    for item in items:
+        seen.setdefault(key(item), item)
+    return list(seen.values())
+
+
+class ReportsOfAnotherBot(Exception):
+    """Delivery reports for another bot's messages, signed with a key that bot shares (issue 8).
+
+    Raised out of the callback's transaction, so nothing is stored: the webhook refuses it (403).
+    Statuses name no bot (whatsapp-callback.md), so their messages tell whose they are.
+    """
+
+
+def apply_status(bot: Bot, update: StatusUpdate, *, callback: CallbackEvent | None = None) -> OutboundMessage | None:
+    """Store one delivery report and move its message forward. Returns the message, if known."""
+    with transaction.atomic():
+        messages, _ = apply_statuses(bot, [update], callback=callback)
+    return messages.get(update.message_id)
+
+
+def apply_statuses(
+    bot: Bot, updates: list[StatusUpdate], *, callback: CallbackEvent | None = None
+) -> tuple[dict[str, OutboundMessage], list[str]]:
+    """Store delivery reports and advance their messages. Call inside a transaction.
+
+    Queries: one SELECT ... FOR UPDATE of the messages, one more when some ids
+    are unknown (rows whose outcome was unknown may adopt them), one INSERT of
+    history, one UPDATE of states when any moves. Returns the known messages
+    by Sinch id and the ids of new reports whose message is not known yet.
+    """
+    unique = first_of_each(updates, lambda u: (u.message_id, u.state[:40]))
+    ids = list(dict.fromkeys(u.message_id for u in unique))
+    signed = callback is not None and callback.signature_verdict == SignatureVerdict.VALID
+    # Signed callbacks look the ids up across bots in the same query: Sinch ids are unique, so
+    # another bot's row for one of them is a report meant for that bot.
+    found = OutboundMessage.objects.select_for_update().filter(sinch_message_id__in=ids).order_by("pk")
+    rows = list(found if signed else found.filter(bot=bot))
+    foreign = {m.bot_id for m in rows if m.bot_id != bot.pk}
+    if foreign and callback is not None:
+        _refuse_if_key_shared(bot, foreign, callback.key_fingerprint)
+    messages = {m.sinch_message_id: m for m in rows if m.sinch_message_id and m.bot_id == bot.pk}
+    unknown = [u for u in unique if u.message_id not in messages]
+    if unknown:
+        messages.update(_adopt_unknown(bot, unknown))
+    now = timezone.now()
+    history = [
+        StatusEvent(
+            bot=bot,
+            message=messages.get(u.message_id),
+            sinch_message_id=u.message_id,
+            state=u.state[:40],
+            status=u.status[:16],
+            details=u.details,
+            recipient=u.recipient[:64],
+            occurred_at=u.timestamp,
+            received_at=now,
+            callback=callback,
+            raw=u.raw,
+        )
+        for u in unique
+    ]
+    inserted = {
+        (sid, state): pk for pk, sid, state in insert_returning(history, returning=["id", "sinch_message_id", "state"])
+    }
+    for row in history:
+        row.pk = inserted.get((row.sinch_message_id, row.state))
+        row._state.adding = False
+    known_but_stored_before = {r.sinch_message_id for r in history if r.pk is None and r.message is not None}
+    if known_but_stored_before:
+        # Reports stored as orphans by an earlier callback: their message is known now.
+        _attach_history(bot, known_but_stored_before)
+
+    changes = _plan_advances(messages, updates)
+    _advance_all(changes, now)
+    for message, previous, update in changes.values():
+        signals.message_status_changed.send(
+            sender=OutboundMessage, message=message, event=update, previous_state=previous
+        )
+    by_key = {(u.message_id, u.state[:40]): u for u in unique}
+    for row in history:
+        if row.pk is not None:
+            update = by_key[(row.sinch_message_id, row.state)]
+            signals.status_received.send(sender=StatusEvent, status_event=row, event=update, message=row.message)
+    orphans = [r.sinch_message_id for r in history if r.pk is not None and r.message is None]
+    return messages, list(dict.fromkeys(orphans))
+
+
+def _refuse_if_key_shared(bot: Bot, other_bot_ids: set[Any], fingerprint: str) -> None:
+    from ..exceptions import SecretDecryptionError
+    from ..models import Bot as BotModel
+    from .verification import key_fingerprint
+
+    for other in BotModel.objects.filter(pk__in=other_bot_ids):
+        try:
+            shared = fingerprint in {key_fingerprint(key) for _, key in other.signing_keys()}
+        except SecretDecryptionError:
+            continue
+        if shared:
+            raise ReportsOfAnotherBot(
+                f"Delivery reports for messages of another bot ({other.sinch_bot_id!r}) that shares this signing key"
+            )
+
+
+def _plan_advances(
+    messages: dict[str, OutboundMessage], updates: Iterable[StatusUpdate]
+) -> dict[Any, tuple[OutboundMessage, str, StatusUpdate]]:
+    """Each message's state after these reports in arrival order: forward only, terminal states stay."""
+    changes: dict[Any, tuple[OutboundMessage, str, StatusUpdate]] = {}
+    targets: dict[Any, str] = {}
+    for update in updates:
+        message = messages.get(update.message_id)
+        if message is None:
+            continue
+        current = targets.get(message.pk, message.state)
+        if current in LOCKED_STATES or STATE_RANK.get(update.state, -1) <= STATE_RANK.get(current, -1):
+            continue
+        targets[message.pk] = update.state
+        changes[message.pk] = (message, message.state, update)
+    return changes
+
+
+def _rank_of_state() -> Case:
+    return Case(
+        *[When(state=state, then=Value(rank)) for state, rank in STATE_RANK.items()],
+        default=Value(-1),
+        output_field=IntegerField(),
+    )
+
+
+def _advance_all(changes: dict[Any, tuple[OutboundMessage, str, StatusUpdate]], now: Any) -> None:
+    """One UPDATE for every message that moves; the forward-only rule is in its WHERE clause too."""
+    if not changes:
+        return
+    new_rank = Case(
+        *[When(pk=pk, then=Value(STATE_RANK[update.state])) for pk, (_, _, update) in changes.items()],
+        default=Value(-1),
+        output_field=IntegerField(),
+    )
+    # Explicit output fields: a CharField value beside a TextField column is a "mixed types" error.
+    state = Case(
+        *[When(pk=pk, then=Value(u.state)) for pk, (_, _, u) in changes.items()],
+        default=F("state"),
+        output_field=CharField(),
+    )
+    status = Case(
+        *[When(pk=pk, then=Value(u.status[:16])) for pk, (_, _, u) in changes.items() if u.status],
+        default=F("sinch_status"),
+        output_field=CharField(),
+    )
+    details = Case(
+        *[When(pk=pk, then=Value(u.details)) for pk, (_, _, u) in changes.items() if u.details],
+        default=F("state_details"),
+        output_field=TextField(),
+    )
+    moved = (
+        OutboundMessage.objects.filter(pk__in=list(changes))
+        .exclude(state__in=LOCKED_STATES)
+        .filter(LessThan(_rank_of_state(), new_rank))
+        .update(state=state, sinch_status=status, state_details=details, state_changed_at=now, updated_at=now)
+    )
+    if moved != len(changes):  # the rows are locked, so this means a bug, not a race
+        logger.error("Expected %d messages to move forward, %d did", len(changes), moved)
+    for message, _, update in changes.values():
+        message.state = update.state
+        message.state_changed_at = message.updated_at = now
+        if update.status:
+            message.sinch_status = update.status[:16]
+        if update.details:
+            message.state_details = update.details
+
+
+def _adopt_unknown(bot: Bot, unknown: list[StatusUpdate]) -> dict[str, OutboundMessage]:
+    """Reports for ids we never learnt: the answers to sends whose outcome was unknown.
+
+    A read timeout leaves rows ``unknown`` without Sinch ids; the first report
+    for the same recipient settles the oldest such row, unless a send to that
+    recipient is in flight (its id may not be saved yet: the report stays an orphan).
+    One SELECT, and one UPDATE when some row is settled.
+    """
+    wires: dict[str, str] = {}
+    for update in unknown:
+        wire = (update.recipient_e164 or update.recipient).lstrip("+")
+        if wire and update.message_id not in wires:
+            wires[update.message_id] = wire[:64]
+    if not wires:
+        return {}
+    candidates = list(
+        OutboundMessage.objects.filter(bot=bot, recipient__in=set(wires.values()), sinch_message_id__isnull=True)
+        .filter(Q(state=MessageState.UNKNOWN) | Q(state=MessageState.ACCEPTED, dispatched_at__isnull=False))
+        .order_by("dispatched_at", "created_at")
+    )
+    if not candidates:
+        return {}
+    in_flight = {c.recipient for c in candidates if c.state == MessageState.ACCEPTED}
+    pool: dict[str, list[OutboundMessage]] = {}
+    for candidate in candidates:
+        if candidate.state == MessageState.UNKNOWN:
+            pool.setdefault(candidate.recipient, []).append(candidate)
+    planned: dict[str, OutboundMessage] = {}
+    for message_id, wire in wires.items():
+        if wire not in in_flight and pool.get(wire):
+            planned[message_id] = pool[wire].pop(0)
+    if not planned:
+        return {}
+    settled = OutboundMessage.objects.filter(
+        pk__in=[c.pk for c in planned.values()], state=MessageState.UNKNOWN, sinch_message_id__isnull=True
+    ).update(
+        sinch_message_id=Case(
+            *[When(pk=c.pk, then=Value(mid)) for mid, c in planned.items()], output_field=CharField()
+        ),
+        updated_at=timezone.now(),
+    )
+    if settled != len(planned):
+        # Another callback settled some of them first: trust the database, not the plan.
+        return {
+            m.sinch_message_id: m
+            for m in OutboundMessage.objects.select_for_update().filter(bot=bot, sinch_message_id__in=list(planned))
+            if m.sinch_message_id
+        }
+    for message_id, candidate in planned.items():
+        candidate.sinch_message_id = message_id
+        logger.info("Message %s (outcome was unknown) settled by a report for %s", candidate.pk, message_id)
+    return planned
+
+
+def _attach_history(bot: Bot, sinch_message_ids: Iterable[str]) -> int:
+    """Point orphan history rows at their message, in one UPDATE."""
+    return StatusEvent.objects.filter(
+        bot=bot, sinch_message_id__in=list(sinch_message_ids), message__isnull=True
+    ).update(
+        message_id=Subquery(
+            OutboundMessage.objects.filter(bot=bot, sinch_message_id=OuterRef("sinch_message_id")).values("pk")[:1]
+        )
+    )
+
+
+def record_send_statuses(bot: Bot, answered: list[tuple[OutboundMessage, MessageStatus]]) -> None:
+    """The 201 answer's statuses (usually ``queued``) are each message's first history entry.
+
+    A constant number of queries for the batch; the caller holds the rows it claimed.
+    """
+    if not answered:
+        return
+    now = timezone.now()
+    updates = {
+        row.pk: StatusUpdate(
+            message_id=status.message_id,
+            state=status.state or MessageState.QUEUED,
+            status=status.status,
+            recipient=status.recipient,
+            timestamp=now,
+            raw={"source": "send_response", **status.__dict__},
+        )
+        for row, status in answered
+    }
+    history = []
+    for row, _ in answered:
+        update = updates[row.pk]
+        history.append(
+            StatusEvent(
+                bot=bot,
+                message=row,
+                sinch_message_id=update.message_id,
+                state=update.state[:40],
+                status=update.status[:16],
+                recipient=update.recipient[:64],
+                occurred_at=now,
+                raw=update.raw,
+            )
+        )
+    # A report for the same state may already have arrived as a callback: that one stays.
+    StatusEvent.objects.bulk_create(history, ignore_conflicts=True)
+    by_state: dict[str, list[OutboundMessage]] = {}
+    for row, _ in answered:
+        by_state.setdefault(updates[row.pk].state, []).append(row)
+    for state, rows in by_state.items():
+        if STATE_RANK.get(state, -1) <= STATE_RANK[MessageState.ACCEPTED]:
+            continue
+        OutboundMessage.objects.filter(pk__in=[r.pk for r in rows], state=MessageState.ACCEPTED).update(
+            state=state, state_changed_at=now, updated_at=now
+        )
+        for row in rows:
+            previous, row.state, row.state_changed_at = row.state, state, now
+            signals.message_status_changed.send(
+                sender=OutboundMessage, message=row, event=updates[row.pk], previous_state=previous
+            )
+
+
+def attach_orphan_statuses(bot: Bot, sinch_message_ids: Iterable[str | None]) -> int:
+    """Attach reports that arrived before their message's Sinch id was saved (after a send).
+
+    One query when there are no orphans (the usual case after a send).
+    """
+    ids = list(dict.fromkeys(i for i in sinch_message_ids if i))
+    if not ids:
+        return 0
+    if not StatusEvent.objects.filter(bot=bot, sinch_message_id__in=ids, message__isnull=True).exists():
+        return 0
+    return _attach(bot, ids)
+
+
+def attach_if_known(bot: Bot, orphan_ids: Iterable[str]) -> int:
+    """After a callback commits: a send may have saved these ids meanwhile. One query when it has not."""
+    ids = list(dict.fromkeys(orphan_ids))
+    if not ids:
+        return 0
+    if not OutboundMessage.objects.filter(bot=bot, sinch_message_id__in=ids).exists():
+        return 0
+    return _attach(bot, ids)
+
+
+def _attach(bot: Bot, ids: list[str]) -> int:
+    with transaction.atomic():
+        messages = {
+            m.sinch_message_id: m
+            for m in OutboundMessage.objects.select_for_update()
+            .filter(bot=bot, sinch_message_id__in=ids)
+            .order_by("pk")
+            if m.sinch_message_id
+        }
+        if not messages:
+            return 0
+        orphans = list(
+            StatusEvent.objects.filter(bot=bot, sinch_message_id__in=list(messages), message__isnull=True).order_by(
+                "received_at", "id"
+            )
+        )
+        if not orphans:
+            return 0
+        _attach_history(bot, messages)
+        updates = [
+            StatusUpdate(
+                message_id=o.sinch_message_id,
+                state=o.state,
+                status=o.status,
+                details=o.details,
+                recipient=o.recipient,
+                timestamp=o.occurred_at,
+                raw=o.raw,
+            )
+            for o in orphans
+        ]
+        changes = _plan_advances(messages, updates)
+        _advance_all(changes, timezone.now())
+        for message, previous, update in changes.values():
+            signals.message_status_changed.send(
+                sender=OutboundMessage, message=message, event=update, previous_state=previous
+            )
+    return len(orphans)

@@ -1,0 +1,127 @@
+"""Issue 9 item 2: a callback costs a constant number of queries whatever it holds.
+
+Counted at 1, 20 and 200 entries for each shape, on SQLite and PostgreSQL:
+``apply_parsed`` (what processing costs) and the whole webhook request.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.db import transaction
+
+from django_sinch_whatsapp.callbacks.parsing import parse_callback
+from django_sinch_whatsapp.callbacks.processing import apply_parsed
+from django_sinch_whatsapp.models import (
+    CallbackEvent,
+    Contact,
+    InboundMessage,
+    MessageState,
+    OutboundMessage,
+    StatusEvent,
+)
+
+from .webhook_helpers import signed_headers
+
+pytestmark = pytest.mark.django_db
+
+SIZES = [1, 20, 200]
+
+#: Processing only (inside the callback's transaction): statuses are SELECT ... FOR UPDATE, INSERT
+#: history, UPDATE states; unknown ids add one SELECT for rows whose outcome was unknown (and no
+#: UPDATE, nothing moves); inbound is the contact upsert and the message insert.
+PROCESSING = {"statuses": 3, "unknown": 3, "inbound": 2, "mixed": 5}
+#: The whole request adds: SELECT the bot, INSERT the callback, SAVEPOINT and RELEASE around
+#: processing; unknown ids add the check after commit for a send that saved them meanwhile.
+#: (The test's own transaction turns the view's BEGIN into one more SAVEPOINT/RELEASE pair.)
+REQUEST = {"statuses": 4 + 3, "unknown": 4 + 3 + 1, "inbound": 4 + 2, "mixed": 4 + 5}
+IN_TEST_TRANSACTION = 2
+
+
+def make_messages(bot, n: int) -> None:
+    OutboundMessage.objects.bulk_create(
+        OutboundMessage(
+            bot=bot,
+            recipient=f"4673200{i:04d}",
+            message_type="text",
+            payload={},
+            sinch_message_id=f"known-{i}",
+            state=MessageState.QUEUED,
+        )
+        for i in range(n)
+    )
+
+
+def payload_for(bot, shape: str, n: int) -> dict:
+    payload: dict = {"type": "whatsapp"}
+    if shape in ("statuses", "mixed"):
+        payload["statuses"] = [
+            {"status": "success", "state": "delivered", "message_id": f"known-{i}", "recipient": f"+4673200{i:04d}"}
+            for i in range(n)
+        ]
+    if shape == "unknown":
+        payload["statuses"] = [
+            {"status": "success", "state": "delivered", "message_id": f"nobody-{i}", "recipient": f"+4673300{i:04d}"}
+            for i in range(n)
+        ]
+    if shape in ("inbound", "mixed"):
+        payload["contacts"] = [{"wa_id": f"4674400{i:04d}", "profile": {"name": f"P{i}"}} for i in range(n)]
+        payload["notifications"] = [
+            {
+                "from": f"4674400{i:04d}",
+                "to": bot.sinch_bot_id,
+                "message_id": f"in-{i}",
+                "message": {"type": "text", "body": f"hi {i}"},
+                "timestamp": "2020-05-02T19:48:42Z",
+            }
+            for i in range(n)
+        ]
+    return payload
+
+
+def check_effects(shape: str, n: int) -> None:
+    if shape in ("statuses", "mixed"):
+        assert OutboundMessage.objects.filter(state="delivered").count() == n
+    if shape in ("statuses", "mixed", "unknown"):
+        assert StatusEvent.objects.count() == n
+    if shape == "unknown":
+        assert not StatusEvent.objects.filter(message__isnull=False).exists()
+    if shape in ("inbound", "mixed"):
+        assert InboundMessage.objects.count() == n
+        assert Contact.objects.filter(last_inbound_at__isnull=False, profile_name__startswith="P").count() == n
+
+
+@pytest.mark.parametrize("n", SIZES)
+@pytest.mark.parametrize("shape", list(PROCESSING))
+def test_processing_queries_are_constant(bot, django_assert_num_queries, shape, n):
+    make_messages(bot, n)
+    parsed = parse_callback(payload_for(bot, shape, n))
+    with transaction.atomic(), django_assert_num_queries(PROCESSING[shape]):
+        apply_parsed(bot, parsed)
+    check_effects(shape, n)
+
+
+@pytest.mark.parametrize("n", SIZES)
+@pytest.mark.parametrize("shape", list(REQUEST))
+def test_webhook_request_queries_are_constant(client, bot, django_assert_num_queries, shape, n):
+    make_messages(bot, n)
+    body = json.dumps(payload_for(bot, shape, n)).encode()
+    with django_assert_num_queries(REQUEST[shape] + IN_TEST_TRANSACTION):
+        response = client.post(bot.callback_path, data=body, content_type="application/json", **signed_headers(body))
+    assert response.status_code == 200, response.content
+    assert CallbackEvent.objects.get().processing_state == "processed"
+    check_effects(shape, n)
+
+
+def test_a_repeated_callback_costs_the_same_and_changes_nothing(client, bot, django_assert_num_queries):
+    make_messages(bot, 20)
+    body = json.dumps(payload_for(bot, "mixed", 20)).encode()
+    client.post(bot.callback_path, data=body, content_type="application/json", **signed_headers(body))
+    # A fresh nonce (a re-signed duplicate): stored again, every effect already there. Nothing moves
+    # (no UPDATE of states); history that conflicted is re-attached to its message in one UPDATE
+    # (it may have been stored as an orphan): the same count.
+    with django_assert_num_queries(REQUEST["mixed"] + IN_TEST_TRANSACTION):
+        response = client.post(bot.callback_path, data=body, content_type="application/json", **signed_headers(body))
+    assert response.status_code == 200
+    check_effects("mixed", 20)
