@@ -72,7 +72,12 @@ def build_object(model: type[models.Model], bot: Bot, made: Objects) -> models.M
         return made[model][0]
     values: dict[str, Any] = {}
     for field in model._meta.concrete_fields:
-        if field.primary_key or getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        # A relation can be the primary key (a one-row-per-bot table): it is filled like any relation.
+        if (
+            (field.primary_key and not isinstance(field, models.ForeignKey))
+            or getattr(field, "auto_now", False)
+            or getattr(field, "auto_now_add", False)
+        ):
             continue
         related = isinstance(field, models.ForeignKey)
         owned = related and _tenant_owned(field.remote_field.model)
