@@ -72,6 +72,12 @@ DEFAULTS: dict[str, Any] = {
     # may act for in the API. None: the user is the tenant (TENANT_MODEL is the
     # user model); with another TENANT_MODEL this must be set.
     "TENANT_RESOLVER": None,
+    # Idempotency keys of sends are kept this many hours (at least 24): a
+    # repeat within that time returns the first answer and sends nothing.
+    "IDEMPOTENCY_KEY_HOURS": 48,
+    # Seconds a repeat waits for the first request with the same key to finish
+    # before it answers 409 "in progress".
+    "IDEMPOTENCY_WAIT_SECONDS": 10.0,
     # DRF authentication classes of the API views (dotted paths).
     "API_AUTHENTICATION_CLASSES": (
         "rest_framework.authentication.SessionAuthentication",

@@ -195,11 +195,15 @@ def test_every_type_from_the_builders_is_accepted_by_the_sandbox(sandbox_bot, fr
 
 
 def test_a_batch_is_sent_at_most_once_even_if_dispatched_twice(sandbox_bot, fresh_sandbox, monkeypatch):
+    from django.db import transaction
+
     from django_sinch_whatsapp import dispatch
 
     monkeypatch.setattr(dispatch.transaction, "on_commit", lambda func: None)  # dispatch by hand below
-    outcome = send_text(sandbox_bot, ["46732001122"], "Hi")
+    with transaction.atomic():  # inside a caller's transaction: recorded unclaimed, dispatched by id (outbox path)
+        outcome = send_text(sandbox_bot, ["46732001122"], "Hi")
     monkeypatch.undo()
+    assert outcome.messages[0].dispatched_at is None
     batch_id = outcome.messages[0].batch_id
     # A second delivery of the same batch while the first is still in flight (a redelivered task).
     real_send = dispatch.client_for_bot(sandbox_bot).send_message
@@ -229,3 +233,62 @@ def test_send_query_count_does_not_grow_with_recipients(sandbox_bot, fresh_sandb
 
     queries(2)  # warm caches (content types, contacts)
     assert queries(3) == queries(20)
+
+
+def transactions(captured_queries):
+    """(transactions, statements outside any) from Django's query log, which has BEGIN and COMMIT too.
+
+    A statement outside BEGIN ... COMMIT runs in autocommit: it is a transaction of its own.
+    """
+    committed, outside, inside = 0, [], False
+    for query in captured_queries:
+        word = query["sql"].lstrip().split()[0].upper()
+        if word == "BEGIN":
+            inside = True
+        elif word == "COMMIT":
+            inside, committed = False, committed + 1
+        elif not inside:
+            outside.append(word)
+    return committed, outside
+
+
+def test_one_text_to_a_known_contact_is_two_transactions_and_five_queries(
+    sandbox_bot, fresh_sandbox, django_assert_num_queries
+):
+    send_text(sandbox_bot, ["46732001122"], "Hi")  # the contact exists from now on
+    # Django logs BEGIN and COMMIT too: 5 statements + 2 x (BEGIN, COMMIT).
+    with django_assert_num_queries(9) as captured:
+        outcome = send_text(sandbox_bot, ["46732001122"], "Hello again")
+    # (1) SELECT contact + INSERT row, committed; the POST; (2) UPDATE row + INSERT history, committed;
+    # then one autocommitted read: reports that arrived before the Sinch id was stored.
+    assert transactions(captured.captured_queries) == (2, ["SELECT"])
+    sql = [q["sql"].lstrip().split()[0].upper() for q in captured.captured_queries]
+    assert [word for word in sql if word not in ("BEGIN", "COMMIT")] == [
+        "SELECT",
+        "INSERT",
+        "UPDATE",
+        "INSERT",
+        "SELECT",
+    ]
+    assert sql.count("BEGIN") == sql.count("COMMIT") == 2
+    row = outcome.messages[0]
+    assert row.state == "queued" and row.sinch_message_id and row.contact_id
+    assert OutboundMessage.objects.get(pk=row.pk).state == "queued"
+    assert row.status_events.get().state == "queued"  # the 201 answer is the first history entry
+    assert fresh_sandbox.count("POST", "/messages") == 2
+
+
+def test_bulk_queries_are_constant_per_batch_of_20(sandbox_bot, fresh_sandbox):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(n, start):
+        with CaptureQueriesContext(connection) as captured:
+            outcome = send_text(sandbox_bot, numbers(n, start=start), "Hi")
+        assert outcome.sent == n
+        return len(captured)
+
+    queries(20, 46734000000)  # warm caches
+    per_batch = queries(20, 46735000000)  # new contacts: SELECT, INSERT, SELECT, INSERT rows, then the answer
+    assert queries(60, 46736000000) == 3 * per_batch
+    assert queries(200, 46737000000) == 10 * per_batch

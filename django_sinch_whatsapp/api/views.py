@@ -153,7 +153,7 @@ class BotViewSet(BotContactActions, TenantScopedMixin, viewsets.ModelViewSet):
             return validation_error_response(err)
         except OutsideCustomerCareWindow as err:
             return window_error_response(err)
-        rows = list(_messages_with_history().filter(pk__in=[m.pk for m in outcome.messages]).order_by("recipient"))
+        rows = list(_messages_with_history().filter(send_id=outcome.send_id).order_by("recipient"))
         body = {
             "messages": OutboundMessageSerializer(rows, many=True).data,
             "rejected": [{"to": r.raw, "reason": r.reason} for r in outcome.rejected],

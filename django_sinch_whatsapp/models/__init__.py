@@ -3,6 +3,7 @@
 from .bots import Bot, Region, new_webhook_id, validate_base_url_override
 from .callbacks import CallbackEvent, ProcessingState, SignatureVerdict
 from .contacts import CUSTOMER_CARE_WINDOW, Capability, Contact, OptInState
+from .idempotency import IdempotencyKey
 from .messages import (
     FINAL_STATES,
     LOCKED_STATES,
@@ -26,6 +27,7 @@ __all__ = [
     "CallbackEvent",
     "Capability",
     "Contact",
+    "IdempotencyKey",
     "InboundMessage",
     "MediaProvider",
     "MediaProviderKind",
