@@ -121,8 +121,9 @@ def stored_response(record: IdempotencyKey, *, wait: float = 2.0) -> tuple[int, 
     while True:
         if record.response_status is not None:
             return record.response_status, record.response_body
-        if time.monotonic() >= deadline or record.created_at < timezone.now() - ABANDONED_AFTER:
-            return None
+        finished = record.completed_at or record.created_at
+        if time.monotonic() >= deadline or finished < timezone.now() - timedelta(seconds=wait):
+            return None  # the first request died before answering: the caller answers from the rows
         time.sleep(0.05)
         record.refresh_from_db(fields=["response_status", "response_body", "completed_at"])
 
