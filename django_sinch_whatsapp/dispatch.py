@@ -24,17 +24,17 @@ releases the claim: reconciliation marks such rows ``unknown``, never re-sends.
 
 from __future__ import annotations
 
-import datetime
 import logging
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
 from . import signals
+from .answers import first_state as _first_state
+from .answers import store_answers
 from .client.client import MessageStatus
 from .clients import client_for_bot
 from .conf import app_settings
@@ -199,10 +199,7 @@ def _record_answer(bot: Bot, rows: list[OutboundMessage], statuses: list[Message
     missing = SinchAPIError("No status for this recipient", "Sinch's 201 answer did not list it")
     now = timezone.now()
     try:
-        with transaction.atomic():
-            _store_answers(bot, answered, now)
-            for row in unanswered:
-                _save_error(row, missing)
+        store_answers(bot, answered, now)
         taken: dict[OutboundMessage, SinchAPIError] = {}
     except IntegrityError:
         # Rare: a Sinch id another row already holds. Find which, one row at a time.
@@ -217,58 +214,16 @@ def _record_answer(bot: Bot, rows: list[OutboundMessage], statuses: list[Message
                 _save_error(row, taken.get(row, missing))
     else:
         _signal_first_states(answered)
+        if unanswered:
+            with transaction.atomic():
+                for row in unanswered:
+                    _save_error(row, missing)
     stored = [row.sinch_message_id for row, _ in answered if row not in taken]
     if stored and StatusEvent.objects.filter(bot=bot, sinch_message_id__in=stored, message__isnull=True).exists():
         from .callbacks.processing import attach_orphan_statuses
 
         attach_orphan_statuses(bot, stored)
     return len(stored)
-
-
-def _first_state(status: MessageStatus) -> str:
-    return status.state or MessageState.QUEUED
-
-
-def _store_answers(bot: Bot, answered: list[tuple[OutboundMessage, MessageStatus]], now: datetime.datetime) -> None:
-    """One UPDATE for the ids and first states (forward only), one INSERT for the history entries."""
-    if not answered:
-        return
-    accepted_rank = STATE_RANK[MessageState.ACCEPTED]
-    ids, statuses, states, changed = [], [], [], []
-    for row, status in answered:
-        ids.append(When(pk=row.pk, then=Value(status.message_id)))
-        statuses.append(When(pk=row.pk, then=Value(status.status[:16])))
-        if STATE_RANK.get(_first_state(status), -1) > accepted_rank:
-            # The rank rule in SQL: only a row still 'accepted' takes the answer's state.
-            moves = {"pk": row.pk, "state": MessageState.ACCEPTED}
-            states.append(When(**moves, then=Value(_first_state(status))))
-            changed.append(When(**moves, then=Value(now)))
-    OutboundMessage.objects.filter(pk__in=[row.pk for row, _ in answered]).update(
-        sinch_message_id=Case(*ids),
-        sinch_status=Case(*statuses),
-        state=Case(*states, default=F("state")) if states else F("state"),
-        state_changed_at=Case(*changed, default=F("state_changed_at")) if changed else F("state_changed_at"),
-        updated_at=now,
-    )
-    history = []
-    for row, status in answered:
-        row.sinch_message_id = status.message_id
-        row.sinch_status = status.status[:16]
-        row.updated_at = now  # type: ignore[assignment]
-        history.append(
-            StatusEvent(
-                bot=bot,
-                message=row,
-                sinch_message_id=status.message_id,
-                state=_first_state(status)[:40],
-                status=status.status[:16],
-                recipient=status.recipient[:64],
-                occurred_at=now,
-                raw={"source": "send_response", **status.__dict__},
-            )
-        )
-    # A report for the same state may already have arrived as a callback: that one stays.
-    StatusEvent.objects.bulk_create(history, ignore_conflicts=True)
 
 
 def _signal_first_states(answered: list[tuple[OutboundMessage, MessageStatus]]) -> None:

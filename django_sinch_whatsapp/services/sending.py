@@ -22,6 +22,7 @@ dispatched by id after commit (the outbox path, see :mod:`..dispatch`).
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import uuid
@@ -252,8 +253,10 @@ class _Sender:
 
     def _record_and_dispatch(self, recipients: list[Recipient]) -> None:
         claim_key = self.record is not None and self.record.pk is None
+        # Without a key to write with the rows, the chunk's one INSERT needs no transaction of its own.
+        atomic = transaction.atomic() if claim_key or not self.inline else contextlib.nullcontext()
         try:
-            with transaction.atomic():
+            with atomic:
                 rows = self._record(recipients, claim_key)
         except IntegrityError:
             if claim_key and self.record is not None and self._key_exists():
@@ -321,7 +324,10 @@ class _Sender:
                         dispatched_at=claimed_at,
                     )
                 )
-        OutboundMessage.objects.bulk_create(rows)
+        if len(rows) == 1:
+            rows[0].save(force_insert=True)  # one INSERT; bulk_create would wrap even one row in BEGIN/COMMIT
+        else:
+            OutboundMessage.objects.bulk_create(rows)
         if not self.inline:
             dispatch.schedule(batch_ids, on_result=self.outcome.add_batch)
         return rows
