@@ -304,3 +304,41 @@ def test_bulk_queries_are_constant_per_batch_of_20(sandbox_bot, fresh_sandbox):
     per_batch = queries(20, 46735000000)  # new contacts: SELECT, INSERT, SELECT, INSERT rows, then the answer
     assert queries(60, 46736000000) == 3 * per_batch
     assert queries(200, 46737000000) == 10 * per_batch
+
+
+def test_bulk_recipients_are_streamed_chunk_by_chunk_and_the_outcome_stays_bounded(sandbox_bot, fresh_sandbox):
+    from django_sinch_whatsapp.services import sending
+
+    posts_seen_at = {}
+
+    def recipients():
+        for index in range(1_100):
+            if index % 100 == 0:
+                posts_seen_at[index] = fresh_sandbox.count("POST", "/messages")
+            yield str(46738000000 + index)
+            if index % 7 == 0:
+                yield f"bad-{index}"  # 158 invalid ones along the way
+
+    outcome = send_text(sandbox_bot, recipients(), "Hi")
+    # Read lazily: when the generator reached recipient 1,000, the first 50 batches had already gone out.
+    assert posts_seen_at[0] == 0 and posts_seen_at[1_000] >= 49
+    assert fresh_sandbox.count("POST", "/messages") == 55
+    assert (outcome.accepted, outcome.sent, outcome.rejected_count) == (1_100, 1_100, 158)
+    assert len(outcome.rejected) == sending.KEPT_REJECTIONS and outcome.rejected[0].raw == "bad-0"
+    assert outcome.kept_rows is None  # over KEPT_ROWS: nothing holds the rows; the queryset has them all
+    assert outcome.queryset.count() == 1_100 and outcome.queryset.filter(state="queued").count() == 1_100
+    assert len(outcome.messages) == 1_100  # read from the database on demand, in recipient order
+    assert outcome.messages[0].recipient == "46738000000"
+
+
+def test_a_recipient_repeated_across_chunks_is_sent_once(sandbox_bot, fresh_sandbox):
+    numbers_twice = [*numbers(30, start=46739000000), "+46739000001", "0046739000029"]
+    outcome = send_text(sandbox_bot, iter(numbers_twice), "Hi")
+    assert outcome.accepted == 30 and OutboundMessage.objects.filter(send_id=outcome.send_id).count() == 30
+    assert sum(len(p["body"]["to"]) for p in message_posts(fresh_sandbox)) == 30
+
+
+def test_an_empty_iterable_of_recipients_is_refused(sandbox_bot, fresh_sandbox):
+    with pytest.raises(MessageValidationError) as info:
+        send_text(sandbox_bot, iter([]), "Hi")
+    assert info.value.field == "to" and info.value.limit == 1

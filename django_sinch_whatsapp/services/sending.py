@@ -234,14 +234,20 @@ class _Sender:
 
     def run(self, values: Iterable[str]) -> None:
         given = 0
-        for chunk in _chunks(iter(values), CHUNK if self.inline else DEFERRED_CHUNK):
+        size = CHUNK if self.inline else DEFERRED_CHUNK
+        pending: list[Recipient] = []  # full chunks go out as they fill, so batches stay 20 (ceil(N / 20) requests)
+        for chunk in _chunks(iter(values), size):
             given += len(chunk)
             recipients, rejected = normalize_numbers(chunk, field="to", allow_groups=True)
             self.outcome.add_rejected(rejected)
             fresh = [r for r in recipients if r.wire not in self.seen]
             self.seen.update(r.wire for r in fresh)
-            if fresh:
-                self._record_and_dispatch(fresh)
+            pending.extend(fresh)
+            while len(pending) >= size:
+                self._record_and_dispatch(pending[:size])
+                del pending[:size]
+        if pending:
+            self._record_and_dispatch(pending)
         if not given:
             raise MessageValidationError("to", "needs at least one number", limit=1, actual=0)
         if not self.outcome.accepted and self.outcome.window_closed:
