@@ -34,12 +34,12 @@ from django.utils import timezone
 
 from . import signals
 from .answers import first_state as _first_state
-from .answers import store_answers
+from .answers import orphans_exist, store_answers
 from .client.client import MessageStatus
 from .clients import client_for_bot
 from .conf import app_settings
 from .exceptions import SinchAPIError, SinchRequestMayHaveBeenSent
-from .models import STATE_RANK, Bot, MessageState, OutboundMessage, StatusEvent
+from .models import STATE_RANK, Bot, MessageState, OutboundMessage
 from .phone import best_effort_e164
 
 logger = logging.getLogger("django_sinch_whatsapp.dispatch")
@@ -185,11 +185,17 @@ def _record_answer(bot: Bot, rows: list[OutboundMessage], statuses: list[Message
     were stored (an orphan) is attached after the commit: the webhook does the
     same after its own commit, so whichever commits last sees the other.
     """
-    by_recipient = {best_effort_e164(s.recipient): s for s in statuses}
+    # Sinch echoes each recipient as sent (digits, maybe with '+'): match on that, parse only what differs.
+    by_recipient = {s.recipient.lstrip("+"): s for s in statuses}
+    if len(by_recipient) != len(statuses) or any(row.recipient not in by_recipient for row in rows):
+        by_recipient = {best_effort_e164(s.recipient): s for s in statuses}
+        rows_key = {row.pk: best_effort_e164(row.recipient) for row in rows}
+    else:
+        rows_key = {row.pk: row.recipient for row in rows}
     answered: list[tuple[OutboundMessage, MessageStatus]] = []
     unanswered: list[OutboundMessage] = []
     for index, row in enumerate(rows):
-        status = by_recipient.get(best_effort_e164(row.recipient))
+        status = by_recipient.get(rows_key[row.pk])
         if status is None and len(statuses) == len(rows):
             status = statuses[index]  # same count, same order: Sinch echoes the recipients it was given
         if status is None or not status.message_id:
@@ -218,8 +224,8 @@ def _record_answer(bot: Bot, rows: list[OutboundMessage], statuses: list[Message
             with transaction.atomic():
                 for row in unanswered:
                     _save_error(row, missing)
-    stored = [row.sinch_message_id for row, _ in answered if row not in taken]
-    if stored and StatusEvent.objects.filter(bot=bot, sinch_message_id__in=stored, message__isnull=True).exists():
+    stored = [row.sinch_message_id for row, _ in answered if row not in taken and row.sinch_message_id]
+    if stored and orphans_exist(bot, stored):
         from .callbacks.processing import attach_orphan_statuses
 
         attach_orphan_statuses(bot, stored)

@@ -342,3 +342,46 @@ def test_an_empty_iterable_of_recipients_is_refused(sandbox_bot, fresh_sandbox):
     with pytest.raises(MessageValidationError) as info:
         send_text(sandbox_bot, iter([]), "Hi")
     assert info.value.field == "to" and info.value.limit == 1
+
+
+def test_a_report_stored_before_the_sinch_id_is_attached_by_the_send(sandbox_bot, fresh_sandbox, monkeypatch):
+    """The webhook may store a report for the id while the answer is on its way: the send attaches it."""
+    from django_sinch_whatsapp import dispatch
+    from django_sinch_whatsapp.models import StatusEvent
+
+    client = dispatch.client_for_bot(sandbox_bot)
+    real_send = client.send_message
+
+    def send_then_report_arrives(*args, **kwargs):
+        statuses = real_send(*args, **kwargs)
+        StatusEvent.objects.create(bot=sandbox_bot, sinch_message_id=statuses[0].message_id, state="delivered")
+        return statuses
+
+    monkeypatch.setattr(client, "send_message", send_then_report_arrives)
+    outcome = send_text(sandbox_bot, ["46732001122"], "Hi")
+    row = OutboundMessage.objects.get(pk=outcome.messages[0].pk)
+    assert row.state == "delivered"
+    assert sorted(row.status_events.values_list("state", flat=True)) == ["delivered", "queued"]
+
+
+def test_a_sinch_id_another_row_holds_errors_that_row_only(sandbox_bot, fresh_sandbox, monkeypatch):
+    import dataclasses
+
+    from django_sinch_whatsapp import dispatch
+
+    OutboundMessage.objects.create(
+        bot=sandbox_bot, recipient="46732001130", message_type="text", payload={}, sinch_message_id="ALREADY-HELD"
+    )
+    client = dispatch.client_for_bot(sandbox_bot)
+    real_send = client.send_message
+
+    def answer_with_a_held_id(*args, **kwargs):
+        statuses = real_send(*args, **kwargs)
+        return [dataclasses.replace(statuses[0], message_id="ALREADY-HELD"), *statuses[1:]]
+
+    monkeypatch.setattr(client, "send_message", answer_with_a_held_id)
+    outcome = send_text(sandbox_bot, ["46732001131", "46732001132"], "Hi")
+    first, second = (OutboundMessage.objects.get(pk=m.pk) for m in outcome.messages)
+    assert first.state == "error" and first.sinch_message_id is None and "ALREADY-HELD" in first.error_details
+    assert second.state == "queued" and second.sinch_message_id and outcome.sent == 1
+    assert second.status_events.get().state == "queued"
