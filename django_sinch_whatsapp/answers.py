@@ -11,6 +11,7 @@ takes the answer's state.
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -94,6 +95,19 @@ def _column(model: type[Any], name: str) -> str:
 
 def _in_one_statement(answered: Answered, history: list[StatusEvent], now: datetime.datetime) -> None:
     """``WITH moved AS (UPDATE rows ...) INSERT INTO history ... ON CONFLICT DO NOTHING``: one round trip."""
+    params: list[Any] = [MessageState.ACCEPTED, MessageState.ACCEPTED, now, now]
+    for row, status in answered:
+        params += [str(row.pk), status.message_id, status.status[:16], first_state(status) if _moves(status) else None]
+    for entry in history:
+        params += [entry.bot_id, str(entry.message_id), entry.sinch_message_id, entry.state, entry.status, ""]
+        params += [entry.recipient, entry.occurred_at, entry.received_at, json.dumps(entry.raw, cls=DjangoJSONEncoder)]
+    with connection.cursor() as cursor:
+        cursor.execute(_answer_sql(len(answered)), params)
+
+
+@functools.cache
+def _answer_sql(size: int) -> str:
+    """The statement for a batch of ``size`` rows (PostgreSQL; built once per size)."""
     quote = connection.ops.quote_name
     rows_table, events_table = quote(OutboundMessage._meta.db_table), quote(StatusEvent._meta.db_table)
     out = {name: _column(OutboundMessage, name) for name in ("id", "sinch_message_id", "sinch_status", "state")}
@@ -101,16 +115,10 @@ def _in_one_statement(answered: Answered, history: list[StatusEvent], now: datet
     event_fields = ["bot", "message", "sinch_message_id", "state", "status", "details", "recipient"]
     event_fields += ["occurred_at", "received_at", "raw"]
     event_columns = ", ".join(_column(StatusEvent, name) for name in event_fields)
-    params: list[Any] = [MessageState.ACCEPTED, MessageState.ACCEPTED, now, now]
-    for row, status in answered:
-        params += [str(row.pk), status.message_id, status.status[:16], first_state(status) if _moves(status) else None]
-    for entry in history:
-        params += [entry.bot_id, str(entry.message_id), entry.sinch_message_id, entry.state, entry.status, ""]
-        params += [entry.recipient, entry.occurred_at, entry.received_at, json.dumps(entry.raw, cls=DjangoJSONEncoder)]
-    answer_values = ", ".join(["(%s::uuid, %s::text, %s::text, %s::text)"] * len(answered))
-    event_values = ", ".join(["(%s, %s::uuid, %s, %s, %s, %s, %s, %s, %s, %s::jsonb)"] * len(history))
+    answer_values = ", ".join(["(%s::uuid, %s::text, %s::text, %s::text)"] * size)
+    event_values = ", ".join(["(%s, %s::uuid, %s, %s, %s, %s, %s, %s, %s, %s::jsonb)"] * size)
     # Only quoted identifiers from our own models and %s placeholders go into the text; values are parameters.
-    sql = (
+    return (
         f"WITH moved AS (UPDATE {rows_table} AS m SET "  # noqa: S608
         f"{out['sinch_message_id']} = v.sinch_id, {out['sinch_status']} = v.status, "
         f"{out['state']} = CASE WHEN v.state IS NOT NULL AND m.{out['state']} = %s THEN v.state "
@@ -121,8 +129,6 @@ def _in_one_statement(answered: Answered, history: list[StatusEvent], now: datet
         f"RETURNING m.{out['id']}) "
         f"INSERT INTO {events_table} ({event_columns}) VALUES {event_values} ON CONFLICT DO NOTHING"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
 
 
 def orphans_exist(bot: Bot, sinch_message_ids: list[str]) -> bool:

@@ -227,10 +227,17 @@ def test_a_repeat_while_the_first_is_sending_waits_then_answers_in_progress(sand
     first = []
 
     def first_request():
+        from django.db import connection
+
         started.set()
-        first.append(
-            services.send_text(sandbox_bot, ["46732001122"], "Hi", allow_outside_window=True, idempotency_key="slow")
-        )
+        try:
+            first.append(
+                services.send_text(
+                    sandbox_bot, ["46732001122"], "Hi", allow_outside_window=True, idempotency_key="slow"
+                )
+            )
+        finally:
+            connection.close()  # this thread's own connection, so the test database can be dropped
 
     thread = threading.Thread(target=first_request)
     thread.start()
