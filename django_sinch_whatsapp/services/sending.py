@@ -10,14 +10,16 @@ before the next one is read, so memory does not grow with the number of
 recipients. The outcome keeps counts, the first rejections and the first rows;
 ``outcome.queryset`` has every row.
 
-Inline dispatch (the default), one text to a known contact, is two
-transactions and five queries: (1) SELECT the contact and INSERT the row,
-already claimed for this process (``dispatched_at`` set: it is sent right after
-the commit, so nobody else may send it); the POST to Sinch; (2) one UPDATE for
-the Sinch id and first state, one INSERT for the history entry; then one SELECT
-for delivery reports that came before the id was stored. With Celery, or when
-called inside the caller's transaction, rows are recorded unclaimed and
-dispatched by id after commit (the outbox path, see :mod:`..dispatch`).
+Inline dispatch (the default), one text to a known contact, is two write
+transactions: (1) the INSERT of the row, already claimed for this process
+(``dispatched_at`` set: it is sent right after the commit, so nobody else may
+send it), after a SELECT of the contact; the POST to Sinch; (2) Sinch's answer
+(``dispatch`` -> ``answers``: on PostgreSQL one statement, elsewhere an UPDATE
+and an INSERT in one transaction); then one read for delivery reports that came
+before the id was stored. With an idempotency key the key and the rows are
+written in one transaction. With Celery, or when called inside the caller's
+transaction, rows are recorded unclaimed and dispatched by id after commit (the
+outbox path, see :mod:`..dispatch`).
 """
 
 from __future__ import annotations
