@@ -92,6 +92,12 @@ DEFAULTS: dict[str, Any] = {
     # WhatsApp groups were removed by Sinch on 2021-06-08: "group:" ids are
     # refused as message recipients unless this is True (old accounts only).
     "ALLOW_GROUP_RECIPIENTS": False,
+    # Idempotency keys of sends are kept this many hours (at least 24): a
+    # repeat within that time returns the first answer and sends nothing.
+    "IDEMPOTENCY_KEY_HOURS": 48,
+    # Seconds a repeat waits for the first request with the same key to finish
+    # before it answers 409 "in progress".
+    "IDEMPOTENCY_WAIT_SECONDS": 10.0,
     # DRF authentication classes of the API views (dotted paths).
     "API_AUTHENTICATION_CLASSES": (
         "rest_framework.authentication.SessionAuthentication",

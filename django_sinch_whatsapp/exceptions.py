@@ -46,6 +46,14 @@ class OutsideCustomerCareWindow(SinchWhatsAppError):
     """A session (non-template) message to a contact whose 24-hour window is closed."""
 
 
+class IdempotencyKeyReused(SinchWhatsAppError):
+    """An ``Idempotency-Key`` already used for a different request (the API answers 422)."""
+
+
+class IdempotencyKeyInProgress(SinchWhatsAppError):
+    """The first request with this ``Idempotency-Key`` is still being sent (the API answers 409)."""
+
+
 class SinchAPIError(SinchWhatsAppError):
     """Sinch answered with an error, or could not be reached.
 

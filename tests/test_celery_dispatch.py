@@ -90,7 +90,7 @@ def test_worker_sends_the_recorded_rows_and_reports_come_back(
     outcome = services.send_text(live_sandbox_bot, ["46732001122", "46732001123"], "Hi", allow_outside_window=True)
     # Recorded before any remote call; this process sent nothing itself.
     assert [m.state for m in outcome.messages] == ["accepted", "accepted"]
-    assert outcome.batches == []
+    assert outcome.sent == 0 and outcome.pending_batches == 0 and not outcome.errors
 
     def all_read():
         states = set(OutboundMessage.objects.filter(bot=live_sandbox_bot).values_list("state", flat=True))

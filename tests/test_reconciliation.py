@@ -41,10 +41,13 @@ def test_missed_webhooks_are_applied_from_the_callback_store(sandbox_bot, fresh_
 
 
 def test_rows_recorded_but_never_dispatched_are_sent(sandbox_bot, fresh_sandbox, monkeypatch):
+    from django.db import transaction
+
     from django_sinch_whatsapp import dispatch
 
     monkeypatch.setattr(dispatch.transaction, "on_commit", lambda func: None)  # the process "died" after commit
-    outcome = services.send_text(sandbox_bot, ["46732001122"], "Hi", allow_outside_window=True)
+    with transaction.atomic():  # inside a caller's transaction: the outbox path (rows recorded unclaimed)
+        outcome = services.send_text(sandbox_bot, ["46732001122"], "Hi", allow_outside_window=True)
     monkeypatch.undo()
     row = OutboundMessage.objects.get(pk=outcome.messages[0].pk)
     assert row.state == "accepted" and row.dispatched_at is None
@@ -60,12 +63,12 @@ def test_rows_recorded_but_never_dispatched_are_sent(sandbox_bot, fresh_sandbox,
 def test_dispatch_that_never_finished_becomes_unknown_and_is_not_resent(sandbox_bot, fresh_sandbox, monkeypatch):
     from django_sinch_whatsapp import dispatch
 
-    monkeypatch.setattr(dispatch.transaction, "on_commit", lambda func: None)
+    # The inline path records the row claimed and sends it after commit; the process "dies" in between.
+    monkeypatch.setattr(dispatch, "deliver_claimed", lambda rows: dispatch.BatchResult(batch_id=rows[0].batch_id))
     outcome = services.send_text(sandbox_bot, ["46732001122"], "Hi", allow_outside_window=True)
     monkeypatch.undo()
-    OutboundMessage.objects.update(
-        dispatched_at=timezone.now() - timedelta(minutes=30)
-    )  # claimed, then the process died
+    assert OutboundMessage.objects.get().dispatched_at is not None
+    OutboundMessage.objects.update(dispatched_at=timezone.now() - timedelta(minutes=30))
     age(OutboundMessage.objects.all())
     out = StringIO()
     call_command("sinch_whatsapp_reconcile", stdout=out)
@@ -73,6 +76,29 @@ def test_dispatch_that_never_finished_becomes_unknown_and_is_not_resent(sandbox_
     row = OutboundMessage.objects.get(pk=outcome.messages[0].pk)
     assert row.state == "unknown" and "not re-sent" in row.error_details
     assert fresh_sandbox.count("POST", "/messages") == 0
+
+
+def test_inline_dispatch_that_cannot_start_releases_the_claim_for_reconciliation(
+    sandbox_bot, fresh_sandbox, monkeypatch
+):
+    from django_sinch_whatsapp import dispatch
+
+    def broken(bot):
+        raise RuntimeError("client cannot be built")
+
+    monkeypatch.setattr(dispatch, "client_for_bot", broken)
+    outcome = services.send_text(sandbox_bot, ["46732001122"], "Hi", allow_outside_window=True)
+    monkeypatch.undo()
+    assert outcome.pending_batches == 1 and "client cannot be built" in outcome.dispatch_errors[0]
+    row = OutboundMessage.objects.get()
+    assert row.state == "accepted" and row.dispatched_at is None  # released: nothing was sent
+    assert fresh_sandbox.count("POST", "/messages") == 0
+    age(OutboundMessage.objects.all())
+    out = StringIO()
+    call_command("sinch_whatsapp_reconcile", stdout=out)
+    assert "re-dispatched 1 batch(es)" in out.getvalue()
+    assert wait_for(lambda: OutboundMessage.objects.get(pk=row.pk).sinch_message_id)
+    assert fresh_sandbox.count("POST", "/messages") == 1
 
 
 def test_delivered_messages_are_settled_and_no_message_starves_the_others(sandbox_bot, fresh_sandbox):

@@ -205,11 +205,15 @@ def test_every_type_from_the_builders_is_accepted_by_the_sandbox(sandbox_bot, fr
 
 
 def test_a_batch_is_sent_at_most_once_even_if_dispatched_twice(sandbox_bot, fresh_sandbox, monkeypatch):
+    from django.db import transaction
+
     from django_sinch_whatsapp import dispatch
 
     monkeypatch.setattr(dispatch.transaction, "on_commit", lambda func: None)  # dispatch by hand below
-    outcome = send_text(sandbox_bot, ["46732001122"], "Hi")
+    with transaction.atomic():  # inside a caller's transaction: recorded unclaimed, dispatched by id (outbox path)
+        outcome = send_text(sandbox_bot, ["46732001122"], "Hi")
     monkeypatch.undo()
+    assert outcome.messages[0].dispatched_at is None
     batch_id = outcome.messages[0].batch_id
     # A second delivery of the same batch while the first is still in flight (a redelivered task).
     real_send = dispatch.client_for_bot(sandbox_bot).send_message
@@ -239,3 +243,155 @@ def test_send_query_count_does_not_grow_with_recipients(sandbox_bot, fresh_sandb
 
     queries(2)  # warm caches (content types, contacts)
     assert queries(3) == queries(20)
+
+
+def transactions(captured_queries):
+    """(write transactions, autocommitted reads, statements) from Django's query log (it has BEGIN/COMMIT too).
+
+    A write outside BEGIN ... COMMIT runs in autocommit: a transaction of its own.
+    """
+    writes, reads, statements, inside = 0, 0, [], False
+    for query in captured_queries:
+        word = query["sql"].lstrip().split()[0].upper()
+        if word == "BEGIN":
+            inside, writes = True, writes + 1
+        elif word == "COMMIT":
+            inside = False
+        else:
+            statements.append(word)
+            if not inside:
+                if word == "SELECT":
+                    reads += 1
+                else:
+                    writes += 1
+    return writes, reads, statements
+
+
+def test_one_text_to_a_known_contact_is_two_transactions_and_at_most_six_queries(sandbox_bot, fresh_sandbox):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    send_text(sandbox_bot, ["46732001122"], "Hi")  # the contact exists from now on
+    with CaptureQueriesContext(connection) as captured:
+        outcome = send_text(sandbox_bot, ["46732001122"], "Hello again")
+    writes, reads, statements = transactions(captured.captured_queries)
+    # SELECT the contact; INSERT the row, claimed (its own transaction); the POST; Sinch's answer (one
+    # transaction); then one read: reports that arrived before the Sinch id was stored.
+    if connection.vendor == "postgresql":
+        # The answer is one statement: WITH (UPDATE the row) INSERT its history entry. No BEGIN/COMMIT at all.
+        assert statements == ["SELECT", "INSERT", "WITH", "SELECT"]
+        assert len(captured) == 4
+    else:
+        assert statements == ["SELECT", "INSERT", "UPDATE", "INSERT", "SELECT"]
+        assert len(captured) == 7  # with BEGIN and COMMIT around the answer
+    assert len(statements) <= 6
+    assert (writes, reads) == (2, 2)
+    row = outcome.messages[0]
+    assert row.state == "queued" and row.sinch_message_id and row.contact_id
+    stored = OutboundMessage.objects.get(pk=row.pk)
+    assert (stored.state, stored.sinch_message_id, stored.sinch_status) == ("queued", row.sinch_message_id, "success")
+    assert stored.dispatched_at is not None and stored.state_changed_at is not None
+    [event] = row.status_events.all()  # the 201 answer is the first history entry
+    assert (event.state, event.sinch_message_id, event.raw["source"]) == (
+        "queued",
+        row.sinch_message_id,
+        "send_response",
+    )
+    assert fresh_sandbox.count("POST", "/messages") == 2
+
+
+def test_bulk_queries_are_constant_per_batch_of_20(sandbox_bot, fresh_sandbox):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(n, start):
+        with CaptureQueriesContext(connection) as captured:
+            outcome = send_text(sandbox_bot, numbers(n, start=start), "Hi")
+        assert outcome.sent == n
+        return len(captured)
+
+    queries(20, 46734000000)  # warm caches
+    per_batch = queries(20, 46735000000)  # new contacts: SELECT, INSERT, SELECT, INSERT rows, then the answer
+    assert queries(60, 46736000000) == 3 * per_batch
+    assert queries(200, 46737000000) == 10 * per_batch
+
+
+def test_bulk_recipients_are_streamed_chunk_by_chunk_and_the_outcome_stays_bounded(sandbox_bot, fresh_sandbox):
+    from django_sinch_whatsapp.services import sending
+
+    posts_seen_at = {}
+
+    def recipients():
+        for index in range(1_100):
+            if index % 100 == 0:
+                posts_seen_at[index] = fresh_sandbox.count("POST", "/messages")
+            yield str(46738000000 + index)
+            if index % 7 == 0:
+                yield f"bad-{index}"  # 158 invalid ones along the way
+
+    outcome = send_text(sandbox_bot, recipients(), "Hi")
+    # Read lazily: when the generator reached recipient 1,000, the first 50 batches had already gone out.
+    assert posts_seen_at[0] == 0 and posts_seen_at[1_000] >= 49
+    assert fresh_sandbox.count("POST", "/messages") == 55
+    assert (outcome.accepted, outcome.sent, outcome.rejected_count) == (1_100, 1_100, 158)
+    assert len(outcome.rejected) == sending.KEPT_REJECTIONS and outcome.rejected[0].raw == "bad-0"
+    assert outcome.kept_rows is None  # over KEPT_ROWS: nothing holds the rows; the queryset has them all
+    assert outcome.queryset.count() == 1_100 and outcome.queryset.filter(state="queued").count() == 1_100
+    assert len(outcome.messages) == 1_100  # read from the database on demand, in recipient order
+    assert outcome.messages[0].recipient == "46738000000"
+
+
+def test_a_recipient_repeated_across_chunks_is_sent_once(sandbox_bot, fresh_sandbox):
+    numbers_twice = [*numbers(30, start=46739000000), "+46739000001", "0046739000029"]
+    outcome = send_text(sandbox_bot, iter(numbers_twice), "Hi")
+    assert outcome.accepted == 30 and OutboundMessage.objects.filter(send_id=outcome.send_id).count() == 30
+    assert sum(len(p["body"]["to"]) for p in message_posts(fresh_sandbox)) == 30
+
+
+def test_an_empty_iterable_of_recipients_is_refused(sandbox_bot, fresh_sandbox):
+    with pytest.raises(MessageValidationError) as info:
+        send_text(sandbox_bot, iter([]), "Hi")
+    assert info.value.field == "to" and info.value.limit == 1
+
+
+def test_a_report_stored_before_the_sinch_id_is_attached_by_the_send(sandbox_bot, fresh_sandbox, monkeypatch):
+    """The webhook may store a report for the id while the answer is on its way: the send attaches it."""
+    from django_sinch_whatsapp import dispatch
+    from django_sinch_whatsapp.models import StatusEvent
+
+    client = dispatch.client_for_bot(sandbox_bot)
+    real_send = client.send_message
+
+    def send_then_report_arrives(*args, **kwargs):
+        statuses = real_send(*args, **kwargs)
+        StatusEvent.objects.create(bot=sandbox_bot, sinch_message_id=statuses[0].message_id, state="delivered")
+        return statuses
+
+    monkeypatch.setattr(client, "send_message", send_then_report_arrives)
+    outcome = send_text(sandbox_bot, ["46732001122"], "Hi")
+    row = OutboundMessage.objects.get(pk=outcome.messages[0].pk)
+    assert row.state == "delivered"
+    assert sorted(row.status_events.values_list("state", flat=True)) == ["delivered", "queued"]
+
+
+def test_a_sinch_id_another_row_holds_errors_that_row_only(sandbox_bot, fresh_sandbox, monkeypatch):
+    import dataclasses
+
+    from django_sinch_whatsapp import dispatch
+
+    OutboundMessage.objects.create(
+        bot=sandbox_bot, recipient="46732001130", message_type="text", payload={}, sinch_message_id="ALREADY-HELD"
+    )
+    client = dispatch.client_for_bot(sandbox_bot)
+    real_send = client.send_message
+
+    def answer_with_a_held_id(*args, **kwargs):
+        statuses = real_send(*args, **kwargs)
+        return [dataclasses.replace(statuses[0], message_id="ALREADY-HELD"), *statuses[1:]]
+
+    monkeypatch.setattr(client, "send_message", answer_with_a_held_id)
+    outcome = send_text(sandbox_bot, ["46732001131", "46732001132"], "Hi")
+    first, second = (OutboundMessage.objects.get(pk=m.pk) for m in outcome.messages)
+    assert first.state == "error" and first.sinch_message_id is None and "ALREADY-HELD" in first.error_details
+    assert second.state == "queued" and second.sinch_message_id and outcome.sent == 1
+    assert second.status_events.get().state == "queued"

@@ -123,6 +123,17 @@ RETRY_AFTER = OpenApiParameter(
 )
 
 
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Any unique string (1 to 255 printable ASCII characters), per tenant, kept 48 hours: a repeat "
+    "with the same key and body sends nothing and answers the first answer (header Idempotent-Replayed); "
+    "the same key with another body answers 422; while the first is still sending, 409 with Retry-After.",
+)
+
+
 def numbers_responses(serializer: type[serializers.Serializer]) -> dict[int, Any]:
     """Opt-in/out and capability: the outcome for every status they answer with."""
     outcomes = {
@@ -149,6 +160,7 @@ SEND_OUTCOMES: dict[int, Any] = {
         "validate.",
     ),
     409: RequestErrorSerializer,
+    422: OpenApiResponse(RequestErrorSerializer, description="The Idempotency-Key was used for another request."),
     502: SendResultSerializer,
     503: SendResultSerializer,
 }

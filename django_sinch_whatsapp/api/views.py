@@ -26,12 +26,20 @@ from rest_framework.response import Response
 
 from .. import services
 from ..conf import app_settings
-from ..exceptions import MessageValidationError, OutsideCustomerCareWindow, SinchAPIError
+from ..exceptions import (
+    IdempotencyKeyInProgress,
+    IdempotencyKeyReused,
+    MessageValidationError,
+    OutsideCustomerCareWindow,
+    SinchAPIError,
+)
 from ..models import Bot, MessageState, OutboundMessage, StatusEvent
 from ..sensitive import mark_sensitive_post_parameters
+from ..services import idempotency
+from . import send_answers
 from .bot_actions import BotContactActions
 from .errors import sinch_error_response, validation_error_response, window_error_response
-from .schema import RETRY_AFTER, SEND_EXAMPLES, TenantScopedAutoSchema, bot_filter, send_responses
+from .schema import IDEMPOTENCY_KEY, RETRY_AFTER, SEND_EXAMPLES, TenantScopedAutoSchema, bot_filter, send_responses
 from .serializers import BotSerializer, OutboundMessageSerializer, SendSerializer
 from .tenancy import tenant_ids_for_user
 
@@ -141,11 +149,27 @@ class BotViewSet(BotContactActions, TenantScopedMixin, viewsets.ModelViewSet):
         mark_sensitive_post_parameters(request)
         return super().update(request, *args, **kwargs)
 
-    @extend_schema(request=SendSerializer, responses=send_responses(), parameters=[RETRY_AFTER], examples=SEND_EXAMPLES)
+    @extend_schema(
+        request=SendSerializer,
+        responses=send_responses(),
+        parameters=[RETRY_AFTER, IDEMPOTENCY_KEY],
+        examples=SEND_EXAMPLES,
+    )
     @action(detail=True, methods=["post"])
     def send(self, request: Request, pk: Any = None) -> Response:
-        """Send a text or any message object to one or more recipients from this bot."""
+        """Send a text or any message object to one or more recipients from this bot.
+
+        With an ``Idempotency-Key`` header (per tenant, kept 48 hours), a repeat of the same
+        request sends nothing and answers the first answer again; the same key with another
+        body is a 422; a repeat while the first is still sending waits, then answers 409.
+        """
         bot = self.get_object()
+        key = request.headers.get("Idempotency-Key")
+        if key is not None:
+            try:
+                idempotency.validate_key(key)
+            except ValueError as err:
+                raise ValidationError({"Idempotency-Key": str(err)}) from None
         serializer = SendSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -161,21 +185,19 @@ class BotViewSet(BotContactActions, TenantScopedMixin, viewsets.ModelViewSet):
                 message,
                 callback_url=data.get("callback_url"),
                 allow_outside_window=data["allow_outside_window"],
+                idempotency_key=key,
             )
         except MessageValidationError as err:
             return validation_error_response(err)
         except OutsideCustomerCareWindow as err:
             return window_error_response(err)
-        rows = list(_messages_with_history().filter(pk__in=[m.pk for m in outcome.messages]).order_by("recipient"))
-        body = {
-            "messages": OutboundMessageSerializer(rows, many=True).data,
-            "rejected": [{"to": r.raw, "reason": r.reason} for r in outcome.rejected],
-        }
-        if outcome.errors:
-            return sinch_error_response(outcome.errors[0], body)
-        if not rows:
-            return Response(body, status=status.HTTP_400_BAD_REQUEST)
-        return Response(body, status=status.HTTP_201_CREATED)
+        except IdempotencyKeyReused as err:
+            return Response({"error": {"code": "idempotency_key_reused", "message": str(err)}}, status=422)
+        except IdempotencyKeyInProgress as err:
+            response = Response({"error": {"code": "idempotency_key_in_progress", "message": str(err)}}, status=409)
+            response["Retry-After"] = "1"
+            return response
+        return send_answers.answer(outcome)
 
 
 class MessageCursorPagination(CursorPagination):

@@ -3,6 +3,7 @@
 from .bots import Bot, Region, new_webhook_id, validate_base_url_override
 from .callbacks import CallbackEvent, CallbackRefusalStats, ProcessingState, SignatureVerdict
 from .contacts import CUSTOMER_CARE_WINDOW, Capability, Contact, OptInState
+from .idempotency import IdempotencyKey
 from .messages import (
     FINAL_STATES,
     LOCKED_STATES,
@@ -27,6 +28,7 @@ __all__ = [
     "CallbackRefusalStats",
     "Capability",
     "Contact",
+    "IdempotencyKey",
     "InboundMessage",
     "MediaProvider",
     "MediaProviderKind",

@@ -98,6 +98,9 @@ class OutboundMessage(models.Model):
     batch_id = models.UUIDField(
         default=uuid.uuid4, db_index=True, help_text=_("Messages sent in one request share a batch id.")
     )
+    send_id = models.UUIDField(
+        null=True, blank=True, db_index=True, help_text=_("Messages of one send_message() call share a send id.")
+    )
     sinch_message_id = models.CharField(max_length=100, null=True, blank=True)
     state = models.CharField(max_length=16, choices=MessageState.choices, default=MessageState.ACCEPTED)
     sinch_status = models.CharField(max_length=16, blank=True, default="", help_text=_("'success' or 'failure'."))

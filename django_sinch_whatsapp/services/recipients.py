@@ -81,3 +81,16 @@ def contacts_for(bot: Bot, numbers: Iterable[str]) -> QuerySet[Contact]:
     if missing:
         Contact.objects.bulk_create(missing, ignore_conflicts=True)
     return Contact.objects.filter(bot=bot, number__in=numbers)
+
+
+def contacts_by_number(bot: Bot, numbers: Iterable[str]) -> dict[str, Contact]:
+    """The bot's contacts for these E.164 numbers by number, created when missing (one query when all exist)."""
+    numbers = list(numbers)
+    if not numbers:
+        return {}
+    found = {c.number: c for c in Contact.objects.filter(bot=bot, number__in=numbers)}
+    missing = [number for number in numbers if number not in found]
+    if missing:
+        Contact.objects.bulk_create([Contact(bot=bot, number=number) for number in missing], ignore_conflicts=True)
+        found.update((c.number, c) for c in Contact.objects.filter(bot=bot, number__in=missing))
+    return found

@@ -1,0 +1,149 @@
+"""Sinch's 201 answer to a send, written on the rows it names: the Sinch ids, the first state, the history.
+
+One write whatever the batch size. On PostgreSQL it is a single statement
+(a data-modifying CTE: the UPDATE of the rows and the INSERT of their first
+history entries), so the answer is one round trip and atomic without a
+BEGIN/COMMIT pair; elsewhere the same two statements run in one transaction.
+Either way the forward-only rule is in SQL: only a row still ``accepted``
+takes the answer's state.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import json
+from typing import TYPE_CHECKING, Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, transaction
+from django.db.models import Case, F, Value, When
+
+from .models import STATE_RANK, Bot, MessageState, OutboundMessage, StatusEvent
+
+if TYPE_CHECKING:
+    from .client.client import MessageStatus
+
+Answered = list[tuple[OutboundMessage, "MessageStatus"]]
+
+
+def first_state(status: MessageStatus) -> str:
+    return status.state or MessageState.QUEUED
+
+
+def _moves(status: MessageStatus) -> bool:
+    return STATE_RANK.get(first_state(status), -1) > STATE_RANK[MessageState.ACCEPTED]
+
+
+def store_answers(bot: Bot, answered: Answered, now: datetime.datetime) -> None:
+    """Write the answer; the row objects are updated in memory too (state excepted: see ``dispatch``).
+
+    Raises ``IntegrityError`` (nothing written) when a Sinch id is already held by another row.
+    """
+    if not answered:
+        return
+    history = [_history_entry(bot, row, status, now) for row, status in answered]
+    if connection.vendor == "postgresql":
+        _in_one_statement(answered, history, now)
+    else:
+        with transaction.atomic():
+            _update_rows(answered, now)
+            # A report for the same state may already have arrived as a callback: that one stays.
+            StatusEvent.objects.bulk_create(history, ignore_conflicts=True)
+    for row, status in answered:
+        row.sinch_message_id = status.message_id
+        row.sinch_status = status.status[:16]
+        row.updated_at = now
+
+
+def _history_entry(bot: Bot, row: OutboundMessage, status: MessageStatus, now: datetime.datetime) -> StatusEvent:
+    return StatusEvent(
+        bot=bot,
+        message=row,
+        sinch_message_id=status.message_id,
+        state=first_state(status)[:40],
+        status=status.status[:16],
+        recipient=status.recipient[:64],
+        occurred_at=now,
+        received_at=now,
+        raw={"source": "send_response", **status.__dict__},
+    )
+
+
+def _update_rows(answered: Answered, now: datetime.datetime) -> None:
+    values: dict[str, Any] = {"updated_at": now}
+    if len(answered) == 1:
+        status = answered[0][1]
+        values["sinch_message_id"] = status.message_id
+        values["sinch_status"] = status.status[:16]
+    else:  # one statement whatever the batch size: the ids by primary key
+        values["sinch_message_id"] = Case(*[When(pk=row.pk, then=Value(status.message_id)) for row, status in answered])
+        values["sinch_status"] = Case(*[When(pk=row.pk, then=Value(status.status[:16])) for row, status in answered])
+    targets = [(row.pk, first_state(status)) for row, status in answered if _moves(status)]
+    if targets:
+        accepted = MessageState.ACCEPTED
+        values["state"] = Case(*[When(pk=pk, state=accepted, then=Value(s)) for pk, s in targets], default=F("state"))
+        values["state_changed_at"] = Case(
+            *[When(pk=pk, state=accepted, then=Value(now)) for pk, _ in targets], default=F("state_changed_at")
+        )
+    OutboundMessage.objects.filter(pk__in=[row.pk for row, _ in answered]).update(**values)
+
+
+def _column(model: type[Any], name: str) -> str:
+    return connection.ops.quote_name(model._meta.get_field(name).column)
+
+
+def _in_one_statement(answered: Answered, history: list[StatusEvent], now: datetime.datetime) -> None:
+    """``WITH moved AS (UPDATE rows ...) INSERT INTO history ... ON CONFLICT DO NOTHING``: one round trip."""
+    params: list[Any] = [MessageState.ACCEPTED, MessageState.ACCEPTED, now, now]
+    for row, status in answered:
+        params += [str(row.pk), status.message_id, status.status[:16], first_state(status) if _moves(status) else None]
+    for entry in history:
+        params += [entry.bot_id, str(entry.message_id), entry.sinch_message_id, entry.state, entry.status, ""]
+        params += [entry.recipient, entry.occurred_at, entry.received_at, json.dumps(entry.raw, cls=DjangoJSONEncoder)]
+    with connection.cursor() as cursor:
+        cursor.execute(_answer_sql(len(answered)), params)
+
+
+@functools.cache
+def _answer_sql(size: int) -> str:
+    """The statement for a batch of ``size`` rows (PostgreSQL; built once per size)."""
+    quote = connection.ops.quote_name
+    rows_table, events_table = quote(OutboundMessage._meta.db_table), quote(StatusEvent._meta.db_table)
+    out = {name: _column(OutboundMessage, name) for name in ("id", "sinch_message_id", "sinch_status", "state")}
+    changed_at, updated_at = _column(OutboundMessage, "state_changed_at"), _column(OutboundMessage, "updated_at")
+    event_fields = ["bot", "message", "sinch_message_id", "state", "status", "details", "recipient"]
+    event_fields += ["occurred_at", "received_at", "raw"]
+    event_columns = ", ".join(_column(StatusEvent, name) for name in event_fields)
+    answer_values = ", ".join(["(%s::uuid, %s::text, %s::text, %s::text)"] * size)
+    event_values = ", ".join(["(%s, %s::uuid, %s, %s, %s, %s, %s, %s, %s, %s::jsonb)"] * size)
+    # Only quoted identifiers from our own models and %s placeholders go into the text; values are parameters.
+    return (
+        f"WITH moved AS (UPDATE {rows_table} AS m SET "  # noqa: S608
+        f"{out['sinch_message_id']} = v.sinch_id, {out['sinch_status']} = v.status, "
+        f"{out['state']} = CASE WHEN v.state IS NOT NULL AND m.{out['state']} = %s THEN v.state "
+        f"ELSE m.{out['state']} END, "
+        f"{changed_at} = CASE WHEN v.state IS NOT NULL AND m.{out['state']} = %s THEN %s ELSE m.{changed_at} END, "
+        f"{updated_at} = %s "
+        f"FROM (VALUES {answer_values}) AS v(id, sinch_id, status, state) WHERE m.{out['id']} = v.id "
+        f"RETURNING m.{out['id']}) "
+        f"INSERT INTO {events_table} ({event_columns}) VALUES {event_values} ON CONFLICT DO NOTHING"
+    )
+
+
+def orphans_exist(bot: Bot, sinch_message_ids: list[str]) -> bool:
+    """Whether reports for these ids arrived before the ids were stored (read after our commit).
+
+    Plain SQL: it runs after every send, and the ORM's query building costs more than the query.
+    """
+    table = connection.ops.quote_name(StatusEvent._meta.db_table)
+    bot_column, message_column = _column(StatusEvent, "bot"), _column(StatusEvent, "message")
+    id_column = _column(StatusEvent, "sinch_message_id")
+    placeholders = ", ".join(["%s"] * len(sinch_message_ids))
+    sql = (
+        f"SELECT 1 FROM {table} WHERE {bot_column} = %s AND {message_column} IS NULL "  # noqa: S608
+        f"AND {id_column} IN ({placeholders}) LIMIT 1"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [bot.pk, *sinch_message_ids])
+        return cursor.fetchone() is not None
