@@ -20,7 +20,13 @@ class IdempotencyKey(models.Model):
     key = models.CharField(max_length=255)
     request_digest = models.CharField(max_length=64, help_text=_("SHA-256 of the canonical request."))
     send_id = models.UUIDField(help_text=_("The send's rows: OutboundMessage.send_id."))
-    bot_id = models.BigIntegerField(help_text=_("The bot the first request sent from."))
+    # A real relation: the admin's and the API's tenant scope reach every row through its bot.
+    bot = models.ForeignKey(
+        "Bot",
+        on_delete=models.CASCADE,
+        related_name="idempotency_keys",
+        help_text=_("The bot the first request sent from."),
+    )
     completed_at = models.DateTimeField(null=True, blank=True, help_text=_("When the send was done (dispatched)."))
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     response_body = models.JSONField(null=True, blank=True)

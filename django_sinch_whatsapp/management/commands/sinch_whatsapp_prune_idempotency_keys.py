@@ -18,7 +18,12 @@ class Command(BaseCommand):
     help = "Delete send idempotency keys older than --hours (default IDEMPOTENCY_KEY_HOURS, 48; at least 24)."
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--hours", type=float, default=None)
+        parser.add_argument(
+            "--hours",
+            type=float,
+            default=None,
+            help="Delete keys older than this many hours (default IDEMPOTENCY_KEY_HOURS; at least 24).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         hours = float(app_settings.IDEMPOTENCY_KEY_HOURS if options["hours"] is None else options["hours"])
