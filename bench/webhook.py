@@ -84,11 +84,19 @@ def blast(url: str, requests_to_send: list[Signed], connections: int) -> tuple[f
 
 
 def throughput(
-    bot: Any, key: str, *, workers: int, threads: int, conn_max_age: int, callbacks: int, rounds: int, connections: int
+    bot: Any,
+    key: str,
+    *,
+    workers: int,
+    threads: int,
+    conn_max_age: int,
+    callbacks: int,
+    rounds: int,
+    connections: int,
+    targets: tuple[str, ...] = ("webhook", "hmac_insert", "bare_json"),
 ) -> dict[str, Any]:
     """Callbacks per second of the webhook and its floors, median of ``rounds`` interleaved rounds."""
     webhook_path = bot.callback_path
-    targets = ("webhook", "hmac_insert", "bare_json")
     paths = {"webhook": webhook_path, "hmac_insert": "/floor/hmac-insert/", "bare_json": "/floor/json/"}
     rates: dict[str, list[float]] = {name: [] for name in targets}
     failures = dict.fromkeys(targets, 0)
@@ -100,7 +108,8 @@ def throughput(
         for name in targets:
             blast(base + paths[name], warm, connections)
         for round_number in range(rounds):
-            order = targets[round_number % 3 :] + targets[: round_number % 3]
+            shift = round_number % len(targets)
+            order = targets[shift:] + targets[:shift]
             for name in order:
                 ids = make_sent_messages(bot, callbacks, f"r{uuid.uuid4().hex[:8]}")
                 batch = [signed(key, report_body([sinch_id])) for sinch_id in ids]
