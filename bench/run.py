@@ -1,126 +1,344 @@
-"""Benchmarks as ratios against a floor measured in the same run (see bench/README.rst)."""
+"""Benchmarks against floors measured in the same run: ``python bench/run.py [--quick] [--only ...]``.
+
+Runs on PostgreSQL (``DATABASE_URL``, default ``postgres://postgres@127.0.0.1:5432/h5bench``;
+the database is dropped and re-created), with the Sinch sandbox in its own
+process and the webhook under gunicorn. Writes ``bench/RESULTS.md`` (or
+``--output``). See bench/README.rst for what each figure means.
+"""
 
 from __future__ import annotations
 
+import argparse
+import datetime
 import json
 import os
-import statistics
+import platform
+import subprocess
 import sys
-import tempfile
 import time
-import tracemalloc
 from pathlib import Path
+from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
-os.environ.setdefault("DATABASE_URL", "sqlite:///" + os.path.join(tempfile.mkdtemp(), "bench.sqlite3"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import django  # noqa: E402
+from bench import common
 
-django.setup()
-
-import requests  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.http import JsonResponse  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.urls import path  # noqa: E402
-
-from django_sinch_whatsapp import services  # noqa: E402
-from django_sinch_whatsapp.callbacks.signature import sign  # noqa: E402
-from django_sinch_whatsapp.clients import client_for_bot  # noqa: E402
-from django_sinch_whatsapp.models import Bot  # noqa: E402
-from django_sinch_whatsapp.sandbox import SandboxServer  # noqa: E402
-from tests.tenants.models import Organization  # noqa: E402
-
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "200"))
+BENCHMARKS = ("webhook", "sizes", "conn", "send", "bulk", "memory", "lists")
 
 
-def timed(func, rounds: int) -> float:
-    """Median seconds per call over ``rounds`` calls (after a short warm-up)."""
-    for _ in range(min(10, rounds)):
-        func()
-    samples = []
-    for _ in range(rounds):
-        started = time.perf_counter()
-        func()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples)
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", default=",".join(BENCHMARKS), help=f"comma-separated subset of {BENCHMARKS}")
+    parser.add_argument("--quick", action="store_true", help="small sizes: the whole run in under 3 minutes")
+    parser.add_argument("--callbacks", type=int, help="1-status callbacks per round (default 5000; quick 200)")
+    parser.add_argument("--conn-callbacks", type=int, help="callbacks per round for 'conn' (default 2000; quick 150)")
+    parser.add_argument("--rounds", type=int, help="interleaved rounds, median taken (default 3)")
+    parser.add_argument("--connections", type=int, default=8, help="concurrent client connections (default 8)")
+    parser.add_argument("--status-sizes", default="1,20,200", help="statuses per callback for 'sizes'")
+    parser.add_argument("--statuses", type=int, help="statuses posted per size in 'sizes' (default 2000; quick 400)")
+    parser.add_argument("--sends", type=int, help="single sends per side in 'send' (default 300; quick 60)")
+    parser.add_argument("--bulk", type=int, help="recipients of the bulk send (default 10000; quick 2000)")
+    parser.add_argument("--singles", type=int, help="single sends timed against it (default 1000; quick 200)")
+    parser.add_argument("--memory", help="recipients of the two memory runs (default 10000,100000; quick 1000,5000)")
+    parser.add_argument("--rows", help="table sizes for 'lists' (default 1000,100000; quick 1000,20000)")
+    parser.add_argument("--list-calls", type=int, help="requests per list and size (default 20; quick 10)")
+    parser.add_argument("--output", default=str(common.REPO / "bench" / "RESULTS.md"))
+    parser.add_argument("--note", default="", help="a sentence for the top of RESULTS.md (what code this is)")
+    args = parser.parse_args(argv)
+    quick = args.quick
+    defaults: dict[str, Any] = {
+        "callbacks": 200 if quick else 5000,
+        "conn_callbacks": 150 if quick else 2000,
+        "rounds": 3,
+        "statuses": 400 if quick else 2000,
+        "sends": 60 if quick else 300,
+        "bulk": 2000 if quick else 10000,
+        "singles": 200 if quick else 1000,
+        "memory": "1000,5000" if quick else "10000,100000",
+        "rows": "1000,20000" if quick else "1000,100000",
+        "list_calls": 10 if quick else 20,
+    }
+    for name, value in defaults.items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    args.only = [name.strip() for name in args.only.split(",") if name.strip()]
+    unknown = set(args.only) - set(BENCHMARKS)
+    if unknown:
+        parser.error(f"--only: unknown benchmark(s) {sorted(unknown)}; choose from {BENCHMARKS}")
+    return args
 
 
-def floor_view(request):
-    json.loads(request.body)
-    return JsonResponse({"detail": "ok"})
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as handle:
+            names = [line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")]
+        cpu = names[0] if names else cpu
+    except OSError:
+        pass
+    try:
+        with open("/proc/meminfo") as handle:
+            memory = int(handle.readline().split()[1]) / 2**20
+    except (OSError, ValueError, IndexError):
+        memory = 0.0
+    import django
+    import psycopg
+    from django.db import connection
 
-
-urlpatterns = [path("floor/", floor_view)]
-
-
-def main() -> None:
-    call_command("migrate", verbosity=0)
-    sandbox = SandboxServer(port=0, step_delay=3600).start()  # reports never come during the run
-    organization = Organization.objects.create(name="Bench")
-    bot = Bot.objects.create(
-        tenant=organization,
-        name="Bench",
-        sinch_bot_id="bench",
-        bearer_token="t",
-        callback_key="k",
-        base_url_override=sandbox.region_url("us"),
-    )
-    sandbox.register_bot("bench", "t", region="us")
-    message = {"type": "text", "text": "Hello"}
-    body = {"to": ["46732001122"], "message": message}
-    url = f"{sandbox.region_url('us')}/whatsapp/v1/bench/messages"
-
-    bare = requests.Session()
-    floor = timed(lambda: bare.post(url, json=body, headers={"Authorization": "Bearer t"}, timeout=5), ROUNDS)
-    client = client_for_bot(bot)
-    ours = timed(lambda: client.send_message(["46732001122"], message), ROUNDS)
-    service = timed(lambda: services.send_message(bot, ["46732001122"], message, allow_outside_window=True), ROUNDS)
-    print(f"client send:  {ours * 1e3:.2f} ms vs bare requests {floor * 1e3:.2f} ms -> ratio {ours / floor:.2f}")
-    print(f"service send: {service * 1e3:.2f} ms vs client {ours * 1e3:.2f} ms -> ratio {service / ours:.2f}")
-
-    http = Client()
-    payload = json.dumps(
-        {"type": "whatsapp", "statuses": [{"message_id": "x", "state": "sent", "status": "success"}]}
-    ).encode()
-    counter = iter(range(10**9))
-
-    def post_signed():
-        nonce = f"n{next(counter)}"
-        http.post(
-            bot.callback_path,
-            data=payload,
-            content_type="application/json",
-            HTTP_SINCH_WHATSAPP_CALLBACK_SIGNATURE=sign("k", payload, nonce),
-            HTTP_SINCH_WHATSAPP_CALLBACK_SIGNATURE_ALGORITHM="HMAC_SHA_256",
-            HTTP_SINCH_WHATSAPP_CALLBACK_SIGNATURE_NONCE=nonce,
-        )
-
-    from django.test.utils import override_settings
-
-    with override_settings(ROOT_URLCONF="bench.urls_floor"):
-        webhook_floor = timed(lambda: http.post("/floor/", data=payload, content_type="application/json"), ROUNDS)
-    webhook = timed(post_signed, ROUNDS)
-    print(
-        f"webhook:      {webhook * 1e3:.2f} ms vs minimal JSON view {webhook_floor * 1e3:.2f} ms -> ratio {webhook / webhook_floor:.2f}"
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        server = cursor.fetchone()[0]
+    return (
+        f"{os.cpu_count()} CPUs ({cpu}), {memory:.1f} GiB RAM, {platform.platform()}, Python {platform.python_version()}, "
+        f"Django {django.get_version()}, PostgreSQL {server} (psycopg {psycopg.__version__}), load average at start "
+        f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}"
     )
 
-    def peak(recipients: int) -> int:
-        numbers = [str(46700000000 + i) for i in range(recipients)]
-        tracemalloc.start()
-        services.send_message(bot, numbers, message, allow_outside_window=True)
-        _, top = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-        return top
 
-    small, large = peak(100), peak(1000)
-    print(
-        f"bulk memory:  {large / 1000 / 1024:.1f} KiB per recipient at 1,000 vs {small / 100 / 1024:.1f} at 100 "
-        f"-> ratio {(large / 1000) / (small / 100):.2f}"
-    )
-    sandbox.stop()
+def git_revision() -> str:
+    try:
+        return subprocess.run(
+            ["git", "-C", str(common.REPO), "describe", "--always", "--dirty"], capture_output=True, text=True
+        ).stdout.strip()
+    except OSError:
+        return "unknown"
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    started = time.monotonic()
+    common.recreate_database()
+    from django.conf import settings
+
+    key = settings.BENCH_CALLBACK_KEY
+    sandbox = common.Sandbox()
+    lines: list[str] = []
+    figures: dict[str, Any] = {}
+    try:
+        bot = common.bench_bot(sandbox.region_url())
+        header = machine()
+        if "lists" in args.only:
+            from bench.lists import lists
+
+            sizes = tuple(int(x) for x in args.rows.split(","))
+            figures["lists"] = result = lists(bot, sizes, args.list_calls)
+            small, large = min(result), max(result)
+            lines += [
+                "## (e) Lists: admin changelist and API messages list",
+                "",
+                f"In-process (Django test client, superuser), median of {args.list_calls} requests; "
+                "target: latency ratio < 2 with equal query counts.",
+                "",
+                "| list | rows | queries | median ms | status |",
+                "|---|---:|---:|---:|---:|",
+            ]
+            for name in ("admin", "api"):
+                for size in (small, large):
+                    queries, seconds, status = result[size][name]
+                    lines.append(f"| {name} | {size:,} | {queries} | {seconds * 1e3:.1f} | {status} |")
+            for name in ("admin", "api"):
+                ratio = result[large][name][1] / result[small][name][1]
+                same = result[large][name][0] == result[small][name][0]
+                lines.append(
+                    f"\n{name}: latency ratio {large:,}/{small:,} rows = **{ratio:.2f}** "
+                    f"(target < 2: {verdict(ratio < 2)}); query counts {'equal' if same else 'differ'} "
+                    f"({verdict(same)})."
+                )
+            lines.append("")
+            print("lists done", time.monotonic() - started, flush=True)
+        if "webhook" in args.only:
+            from bench.webhook import throughput
+
+            lines += [
+                "## (a) Webhook ingestion under gunicorn",
+                "",
+                f"{args.callbacks:,} signed 1-status delivery reports for existing messages per round from "
+                f"{args.connections} concurrent connections; {args.rounds} interleaved rounds (order rotates), "
+                "median callbacks/s. Floors served by the same gunicorn app: `hmac_insert` verifies the HMAC and "
+                "INSERTs the raw body; `bare_json` parses the JSON and answers. Persistent connections "
+                "(CONN_MAX_AGE=600). Target: webhook >= 0.5x the HMAC+INSERT floor.",
+                "",
+                "| gunicorn | webhook /s | hmac_insert /s | bare_json /s | webhook / hmac_insert | webhook / bare_json "
+                "| non-2xx | reports applied |",
+                "|---|---:|---:|---:|---:|---:|---:|---:|",
+            ]
+            figures["webhook"] = {}
+            for label, workers, threads in (("2 sync workers", 2, 1), ("2 workers x 4 gthreads", 2, 4)):
+                result = throughput(
+                    bot,
+                    key,
+                    workers=workers,
+                    threads=threads,
+                    conn_max_age=600,
+                    callbacks=args.callbacks,
+                    rounds=args.rounds,
+                    connections=args.connections,
+                )
+                figures["webhook"][label] = result
+                ratio = result["webhook"] / result["hmac_insert"]
+                lines.append(
+                    f"| {label} | {result['webhook']:.0f} | {result['hmac_insert']:.0f} | {result['bare_json']:.0f} "
+                    f"| **{ratio:.2f}** ({verdict(ratio >= 0.5)}) | {result['webhook'] / result['bare_json']:.2f} "
+                    f"| {sum(result['failures'].values())} | {result['applied']:,} of {result['posted']:,} |"
+                )
+                print(label, "done", time.monotonic() - started, flush=True)
+            lines += ["", "Every round (callbacks/s):", "", "```"]
+            for label, result in figures["webhook"].items():
+                lines.append(
+                    f"{label}: " + json.dumps({k: [round(v) for v in vs] for k, vs in result["rounds"].items()})
+                )
+            lines += ["```", ""]
+        if "conn" in args.only:
+            from bench.webhook import throughput
+
+            lines += [
+                "## Database connections: one per request vs persistent",
+                "",
+                f"The webhook and the HMAC+INSERT floor under 2 sync workers, {args.conn_callbacks:,} callbacks "
+                "per round, "
+                f"{args.rounds} rounds, CONN_MAX_AGE=0 vs 600 (CONN_HEALTH_CHECKS on).",
+                "",
+                "| CONN_MAX_AGE | webhook /s | hmac_insert /s |",
+                "|---|---:|---:|",
+            ]
+            figures["conn"] = {}
+            for age in (0, 600):
+                result = throughput(
+                    bot,
+                    key,
+                    workers=2,
+                    threads=1,
+                    conn_max_age=age,
+                    callbacks=args.conn_callbacks,
+                    rounds=args.rounds,
+                    connections=args.connections,
+                    targets=("webhook", "hmac_insert"),
+                )
+                figures["conn"][age] = result
+                lines.append(f"| {age} | {result['webhook']:.0f} | {result['hmac_insert']:.0f} |")
+            gain = figures["conn"][600]["webhook"] / figures["conn"][0]["webhook"]
+            lines += ["", f"Persistent connections: webhook x{gain:.2f}.", ""]
+            print("conn done", time.monotonic() - started, flush=True)
+        if "sizes" in args.only:
+            from bench.webhook import per_status
+
+            sizes = tuple(int(x) for x in args.status_sizes.split(","))
+            figures["sizes"] = result = per_status(bot, key, sizes=sizes, statuses_total=args.statuses)
+            base = result[min(sizes)]
+            lines += [
+                "## Callbacks of many statuses",
+                "",
+                f"One connection, 2 sync workers, about {args.statuses:,} statuses per size, median time per "
+                "callback divided by its statuses. Target: 200 statuses <= 0.1x per status of a 1-status callback.",
+                "",
+                "| statuses per callback | ms per callback | ms per status | per status vs 1-status |",
+                "|---:|---:|---:|---:|",
+            ]
+            for size in sizes:
+                lines.append(
+                    f"| {size} | {result[size] * size * 1e3:.1f} | {result[size] * 1e3:.2f} | **{result[size] / base:.2f}** |"
+                )
+            if 200 in result:
+                lines += [
+                    "",
+                    f"200 statuses: {result[200] / base:.2f}x per status ({verdict(result[200] / base <= 0.1)}).",
+                    "",
+                ]
+            print("sizes done", time.monotonic() - started, flush=True)
+        if "send" in args.only:
+            from bench.sending import send_path
+
+            figures["send"] = result = send_path(bot, sandbox, args.sends)
+            ratio = result["send_ms"] / result["floor_ms"]
+            lines += [
+                "## (b) The send path",
+                "",
+                f"`services.send_message` of one text to one recipient (inline dispatch) against its floor: a "
+                "keep-alive `requests.Session` POST to the same sandbox plus one INSERT and one UPDATE through the "
+                f"ORM; {args.sends} of each, interleaved, median wall time; CPU is this process's user+system time "
+                "per call. Target: <= 1.3x the floor.",
+                "",
+                "| | median ms | CPU ms per call |",
+                "|---|---:|---:|",
+                f"| services.send_message | {result['send_ms']:.2f} | {result['send_cpu_ms']:.2f} |",
+                f"| floor | {result['floor_ms']:.2f} | {result['floor_cpu_ms']:.2f} |",
+                "",
+                f"Ratio **{ratio:.2f}x** the floor ({verdict(ratio <= 1.3)}).",
+                "",
+            ]
+            print("send done", time.monotonic() - started, flush=True)
+        if "bulk" in args.only:
+            from bench.sending import bulk
+
+            figures["bulk"] = result = bulk(bot, sandbox, args.bulk, args.singles)
+            expected = -(-args.bulk // 20)
+            lines += [
+                "## (c) Bulk",
+                "",
+                f"One `services.send_message` to {args.bulk:,} recipients against single sends "
+                f"({args.singles:,} timed; their time per message x {args.bulk:,} is the single-send figure).",
+                "",
+                f"- bulk: {result['bulk_seconds']:.1f} s, **{result['bulk_requests']} requests** at the sandbox "
+                f"(expected {expected}: {verdict(result['bulk_requests'] == expected)})",
+                f"- single sends: {result['single_seconds_each'] * 1e3:.1f} ms each ({result['single_requests']} requests "
+                f"for {args.singles}), {result['single_seconds_each'] * args.bulk:.1f} s for {args.bulk:,}",
+                f"- speed-up of bulk: **x{result['speedup']:.1f}**",
+                "",
+            ]
+            print("bulk done", time.monotonic() - started, flush=True)
+        if "memory" in args.only:
+            counts = [int(x) for x in args.memory.split(",")]
+            runs = {}
+            for count in counts:
+                sandbox.reset()
+                done = subprocess.run(
+                    [sys.executable, str(common.REPO / "bench" / "memory.py"), str(count), sandbox.region_url()],
+                    capture_output=True,
+                    text=True,
+                    env={**os.environ, "PYTHONPATH": str(common.REPO)},
+                    check=True,
+                )
+                runs[count] = json.loads(done.stdout.strip().splitlines()[-1])
+            figures["memory"] = runs
+            small, large = min(runs), max(runs)
+            growth = runs[large]["peak_mib"] / runs[small]["peak_mib"]
+            lines += [
+                "## (d) Memory of a bulk send",
+                "",
+                "Each send in a fresh process (Django loaded and connected first); peak RSS of the whole process "
+                "(`VmHWM`), totals compared. Targets: the large send < 200 MB and <= 1.2x the small one's peak.",
+                "",
+                "| recipients | RSS before send MiB | peak RSS MiB |",
+                "|---:|---:|---:|",
+            ]
+            for count in sorted(runs):
+                lines.append(f"| {count:,} | {runs[count]['before_mib']:.0f} | {runs[count]['peak_mib']:.0f} |")
+            lines += [
+                "",
+                f"{large:,} recipients: {runs[large]['peak_mib']:.0f} MiB ({verdict(runs[large]['peak_mib'] * 2**20 < 200e6)} "
+                f"< 200 MB), **{growth:.2f}x** the {small:,}-recipient peak ({verdict(growth <= 1.2)} <= 1.2x).",
+                "",
+            ]
+            print("memory done", time.monotonic() - started, flush=True)
+    finally:
+        sandbox.stop()
+    command = "python bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    top = [
+        "# Benchmark results",
+        "",
+        *([args.note, ""] if args.note else []),
+        f"- Date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC",
+        f"- Code: `{git_revision()}`",
+        f"- Command: `{command.strip()}` ({time.monotonic() - started:.0f} s)",
+        f"- Machine: {header}",
+        "",
+    ]
+    Path(args.output).write_text("\n".join(top + lines) + "\n")
+    print("\n".join(top + lines))
 
 
 if __name__ == "__main__":

@@ -112,6 +112,34 @@ def check_dispatch_backend(app_configs: Any = None, **kwargs: Any) -> list[Any]:
                     id="sinch_whatsapp.E007",
                 )
             ]
+        return _check_celery_app()
+    return []
+
+
+def _check_celery_app() -> list[Any]:
+    """Without the project's app, Celery publishes to its default broker (amqp://localhost), silently."""
+    from .tasks import configured_celery_app
+
+    app = configured_celery_app()
+    if app is None:
+        return [
+            Error(
+                'SINCH_WHATSAPP["DISPATCH_BACKEND"] is "celery" but this process has loaded no Celery app: '
+                "messages would be published to Celery's default broker (amqp://localhost) and never sent.",
+                hint="Import your Celery app when Django starts, e.g. `from .celery import app as celery_app` "
+                "in your project package's __init__.py (Celery's 'First steps with Django').",
+                id="sinch_whatsapp.E020",
+            )
+        ]
+    if not app.conf.broker_url:
+        return [
+            Error(
+                f"The Celery app {app.main!r} has no broker URL: messages would be published to "
+                "Celery's default broker (amqp://localhost).",
+                hint="Set CELERY_BROKER_URL (with namespace='CELERY') or broker_url on the app.",
+                id="sinch_whatsapp.E021",
+            )
+        ]
     return []
 
 

@@ -94,6 +94,15 @@ CELERY_BROKER_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
 CELERY_TASK_IGNORE_RESULT = True
 # One queue per test run, so parallel runs and stale messages never meet.
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("SINCH_TEST_CELERY_QUEUE", f"sinch-whatsapp-tests-{os.getpid()}")
+# As the README recommends: a SIGKILLed worker holds at most the task it was running.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+if os.environ.get("SINCH_TEST_VISIBILITY_TIMEOUT"):
+    # The crashed-worker test: Redis gives unacknowledged tasks back within seconds, not an hour.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": float(os.environ["SINCH_TEST_VISIBILITY_TIMEOUT"]),
+        "unacked_restore_interval": 1,
+        "unacked_restore_throttle": 1,
+    }
 
 LOGGING = {
     "version": 1,

@@ -6,15 +6,22 @@ state after a while are looked up there and the reports applied as if they
 had arrived as callbacks (idempotent, order-proof). Rows recorded but never
 dispatched (the process died between commit and send) are dispatched again:
 their ``dispatched_at`` is empty, so nothing can have reached Sinch.
+
+Rows in state ``unknown`` without a Sinch id (the call timed out, or the
+worker died during it) cannot be looked up: the callback store is keyed by
+Sinch's message id. Only a delivery report for the same recipient settles them
+(``callbacks.processing`` adopts it); ``unknown_without_sinch_id`` counts them
+so the command and the admin can show how many wait and since when.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Count, Min, QuerySet
 from django.utils import timezone
 
 from ..callbacks.events import CallbackParseError
@@ -37,6 +44,34 @@ class ReconcileReport:
     redispatched_batches: int = 0
     abandoned: int = 0
     errors: list[str] = field(default_factory=list)
+    #: After the run: rows reconciliation cannot settle (unknown, no Sinch id).
+    without_sinch_id: UnsettleableSummary | None = None
+
+
+@dataclass(frozen=True)
+class UnsettleableSummary:
+    """Unknown rows that have no Sinch id: how many, and the oldest one's recording time."""
+
+    count: int
+    oldest_created_at: datetime | None
+
+    @property
+    def oldest_age(self) -> timedelta | None:
+        return None if self.oldest_created_at is None else timezone.now() - self.oldest_created_at
+
+
+def unknown_without_sinch_id(messages: QuerySet[OutboundMessage] | None = None) -> UnsettleableSummary:
+    """Count the ``unknown`` rows without a Sinch id in ``messages`` (all by default; pass a tenant's scope).
+
+    One aggregate query. These rows may or may not have reached the recipient;
+    reconciliation cannot ask Sinch about them, only a delivery report for the
+    same recipient settles them.
+    """
+    base = OutboundMessage.objects.all() if messages is None else messages
+    found = base.filter(state=MessageState.UNKNOWN, sinch_message_id__isnull=True).aggregate(
+        count=Count("pk"), oldest=Min("created_at")
+    )
+    return UnsettleableSummary(count=found["count"], oldest_created_at=found["oldest"])
 
 
 def reconcile(*, older_than: timedelta = timedelta(minutes=15), limit: int = 500) -> ReconcileReport:
@@ -91,6 +126,7 @@ def reconcile(*, older_than: timedelta = timedelta(minutes=15), limit: int = 500
             report.changed += 1
         else:
             OutboundMessage.objects.filter(pk=message.pk).update(updated_at=timezone.now())
+    report.without_sinch_id = unknown_without_sinch_id()
     logger.info(
         "Reconciled %d message(s): %d changed, %d batch(es) re-dispatched, %d abandoned, %d error(s)",
         report.checked,

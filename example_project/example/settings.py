@@ -61,6 +61,11 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+# Persistent connections: every webhook callback would otherwise open (and authenticate) a new
+# PostgreSQL connection. Health checks drop a connection the server closed before reusing it.
+# CONN_MAX_AGE=0 restores one connection per request (bench/run.py measures both).
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Callbacks arrive on other threads while a send is in flight: take the write
     # lock at BEGIN and wait for it, instead of failing with "database is locked".
@@ -92,6 +97,11 @@ SINCH_WHATSAPP = {
 SINCH_SANDBOX_PORT = env.int("SINCH_SANDBOX_PORT", default=8765)
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/0")
+# A SIGKILLed worker holds at most the task it was running (the dispatch task is acks_late);
+# Redis gives an unacknowledged task back after visibility_timeout (seconds): keep it above
+# the longest task and any countdown/ETA you use, and low enough to resend promptly.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=300)}
 
 LOGGING = {
     "version": 1,

@@ -24,5 +24,13 @@ class Command(BaseCommand):
             f"re-dispatched {report.redispatched_batches} batch(es), "
             f"marked {report.abandoned} unfinished dispatch(es) unknown, {len(report.errors)} error(s)."
         )
+        waiting = report.without_sinch_id
+        if waiting is not None and waiting.count:
+            age = waiting.oldest_age
+            hours = age.total_seconds() / 3600 if age is not None else 0.0
+            self.stdout.write(
+                f"{waiting.count} message(s) in state unknown have no Sinch id (oldest recorded {hours:.1f} h ago): "
+                "reconciliation cannot look them up; a delivery report for the same recipient settles them."
+            )
         for error in report.errors:
             self.stderr.write(error)
