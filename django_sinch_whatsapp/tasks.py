@@ -9,12 +9,17 @@ from __future__ import annotations
 from celery import shared_task
 
 from .dispatch import deliver_batch
+from .ratelimit import waiting_allowed
 
 
 @shared_task(name="django_sinch_whatsapp.deliver_batch", ignore_result=True)
 def deliver_batch_task(batch_id: str) -> int:
-    """Send one recorded batch. Not retried by Celery: a send may have reached Sinch."""
-    return deliver_batch(batch_id).sent
+    """Send one recorded batch. Not retried by Celery: a send may have reached Sinch.
+
+    A worker may wait here for the bot's rate limit (``RATE_LIMIT_MAX_WAIT``).
+    """
+    with waiting_allowed():
+        return deliver_batch(batch_id).sent
 
 
 @shared_task(name="django_sinch_whatsapp.reconcile", ignore_result=True)
@@ -24,7 +29,8 @@ def reconcile_task(older_than_seconds: float = 900, limit: int = 500) -> int:
 
     from .services.reconciliation import reconcile
 
-    return reconcile(older_than=timedelta(seconds=older_than_seconds), limit=limit).changed
+    with waiting_allowed():
+        return reconcile(older_than=timedelta(seconds=older_than_seconds), limit=limit).changed
 
 
 @shared_task(name="django_sinch_whatsapp.inbound_followups", ignore_result=True)
