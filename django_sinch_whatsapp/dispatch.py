@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from . import signals
@@ -125,6 +126,7 @@ def deliver_batch(batch_id: uuid.UUID | str) -> BatchResult:
             OutboundMessage.objects.select_for_update(of=("self",))
             .select_related("bot")
             .filter(batch_id=batch_id, state=MessageState.ACCEPTED, dispatched_at__isnull=True)
+            .filter(Q(not_before__isnull=True) | Q(not_before__lte=timezone.now()))  # deferred by the tier
             .order_by("created_at", "recipient")
         )
         if not rows:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from ..callbacks.events import CallbackParseError
@@ -45,6 +46,7 @@ def reconcile(*, older_than: timedelta = timedelta(minutes=15), limit: int = 500
     cutoff = timezone.now() - older_than
     never_sent = (
         OutboundMessage.objects.filter(state=MessageState.ACCEPTED, dispatched_at__isnull=True, created_at__lt=cutoff)
+        .filter(Q(not_before__isnull=True) | Q(not_before__lte=timezone.now()))  # deferred by the messaging tier
         .values_list("batch_id", flat=True)
         .distinct()
     )
