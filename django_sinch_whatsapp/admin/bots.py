@@ -213,7 +213,6 @@ class BotAdmin(TenantScopedAdminMixin, CallbackRefusalsAdminMixin, admin.ModelAd
         mark_sensitive_post_parameters(request)
         return super().changeform_view(request, object_id, form_url, extra_context)
 
-    @admin.display(description=_("signed callbacks"), boolean=True)
     @admin.display(description=_("unique template recipients, last 24 hours"))
     def messaged_24h(self, obj: Bot) -> str:
         from ..services.tiers import unique_recipients_24h
@@ -227,6 +226,7 @@ class BotAdmin(TenantScopedAdminMixin, CallbackRefusalsAdminMixin, admin.ModelAd
 
         return ", ".join(f"{name.replace('_', ' ')}: {value}" for name, value in bot_counters(obj).items())
 
+    @admin.display(description=_("signed callbacks"), boolean=True)
     def signing(self, obj: Bot) -> bool:
         return bool(obj.callback_key)
 
