@@ -122,6 +122,27 @@ DEFAULTS: dict[str, Any] = {
     "CONVERSATION_TOKEN_BACKOFF_FACTOR": 0.2,
     # Callbacks signed more than this many seconds before or after now are refused.
     "CONVERSATION_SIGNATURE_TOLERANCE": 300,
+    # --- Rate limits, messaging tiers, observability (issue 11) ---------------------------------------
+    # Where the per-bot token buckets live: "memory" (this process only; inline dispatch) or "redis"
+    # (shared by every worker: use it with Celery). RATE_LIMIT_REDIS_URL is the Redis they live in.
+    "RATE_LIMIT_BACKEND": "memory",
+    "RATE_LIMIT_REDIS_URL": "",
+    # Messages per second per bot when the bot sets none, by transport name (WhatsApp: 80/s per number;
+    # a Conversation API app drains about 20/s).
+    "RATE_LIMIT_DEFAULTS": {"whatsapp": 80, "conversation": 20},
+    # Seconds a worker (Celery task, reconciliation) may wait for a bot's tokens before it defers the batch.
+    "RATE_LIMIT_MAX_WAIT": 60.0,
+    # Seconds inline dispatch (after a web request's commit) may wait per request of a batch; beyond it
+    # the rest of the batch is left to the outbox (reconciliation sends it), so a web request never sleeps
+    # long. 0.5 s lets a send of a few batches through at 80/s; campaigns belong on Celery.
+    "RATE_LIMIT_INLINE_MAX_WAIT": 0.5,
+    # After a 429 from Sinch the bot's rate and burst are multiplied by this factor for this many seconds.
+    "RATE_LIMIT_PENALTY_FACTOR": 0.5,
+    "RATE_LIMIT_PENALTY_SECONDS": 60.0,
+    # One structured log line per Sinch call (logger django_sinch_whatsapp.calls, INFO).
+    "LOG_CALLS": True,
+    # Replace phone numbers in those lines (and in the path) with a redacted form such as 4673****22.
+    "LOG_REDACT_NUMBERS": True,
 }
 
 

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from . import signals
@@ -125,6 +126,7 @@ def deliver_batch(batch_id: uuid.UUID | str) -> BatchResult:
             OutboundMessage.objects.select_for_update(of=("self",))
             .select_related("bot")
             .filter(batch_id=batch_id, state=MessageState.ACCEPTED, dispatched_at__isnull=True)
+            .filter(Q(not_before__isnull=True) | Q(not_before__lte=timezone.now()))  # deferred by the tier
             .order_by("created_at", "recipient")
         )
         if not rows:
@@ -137,7 +139,19 @@ def deliver_batch(batch_id: uuid.UUID | str) -> BatchResult:
 
 
 def deliver_claimed(rows: list[OutboundMessage]) -> BatchResult:
-    """Send rows this process has claimed (one batch, one bot), updating them in place."""
+    """Send rows this process has claimed (one batch, one bot) within the bot's rate limit.
+
+    The batch goes out in requests of at most the bot's burst, each after its
+    tokens (:mod:`.ratelimit`); rows the limit does not allow in time here are
+    released to the outbox.
+    """
+    from .ratelimit.pacing import paced
+
+    return paced(rows, _deliver_request)
+
+
+def _deliver_request(rows: list[OutboundMessage]) -> BatchResult:
+    """One request of claimed rows (one batch, one bot), updating them in place."""
     first = rows[0]
     bot: Bot = first.bot
     result = BatchResult(batch_id=first.batch_id, size=len(rows))

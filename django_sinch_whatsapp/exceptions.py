@@ -46,6 +46,21 @@ class OutsideCustomerCareWindow(SinchWhatsAppError):
     """A session (non-template) message to a contact whose 24-hour window is closed."""
 
 
+class MessagingTierExceeded(SinchWhatsAppError):
+    """A template campaign would message more unique users in 24 hours than the bot's tier allows.
+
+    Raised before any row is written; ``tier``, ``used`` (unique recipients in
+    the rolling 24 hours, including deferred ones) and ``requested`` say by how much.
+    """
+
+    def __init__(self, tier: int, used: int, requested: int) -> None:
+        self.tier, self.used, self.requested = tier, used, requested
+        super().__init__(
+            f"messaging tier {tier:,} unique users per 24 hours: {used:,} used, {requested:,} requested, "
+            f"{max(tier - used, 0):,} left; pass over_tier='defer' to send the rest when the window allows"
+        )
+
+
 class IdempotencyKeyReused(SinchWhatsAppError):
     """An ``Idempotency-Key`` already used for a different request (the API answers 422)."""
 

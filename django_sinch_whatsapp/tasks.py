@@ -19,6 +19,7 @@ from celery import Celery, Task, shared_task
 from celery import _state as celery_state
 
 from .dispatch import deliver_batch
+from .ratelimit import waiting_allowed
 
 
 def configured_celery_app() -> Celery | None:
@@ -66,8 +67,12 @@ class ProjectAppTask(Task):
     reject_on_worker_lost=True,
 )
 def deliver_batch_task(batch_id: str) -> int:
-    """Send one recorded batch. Not retried by Celery: a send may have reached Sinch."""
-    return deliver_batch(batch_id).sent
+    """Send one recorded batch. Not retried by Celery: a send may have reached Sinch.
+
+    A worker may wait here for the bot's rate limit (``RATE_LIMIT_MAX_WAIT``).
+    """
+    with waiting_allowed():
+        return deliver_batch(batch_id).sent
 
 
 @shared_task(name="django_sinch_whatsapp.reconcile", base=ProjectAppTask, ignore_result=True)
@@ -77,7 +82,8 @@ def reconcile_task(older_than_seconds: float = 900, limit: int = 500) -> int:
 
     from .services.reconciliation import reconcile
 
-    return reconcile(older_than=timedelta(seconds=older_than_seconds), limit=limit).changed
+    with waiting_allowed():
+        return reconcile(older_than=timedelta(seconds=older_than_seconds), limit=limit).changed
 
 
 @shared_task(name="django_sinch_whatsapp.inbound_followups", base=ProjectAppTask, ignore_result=True)

@@ -67,7 +67,10 @@ def live_server(django_db_setup, live_server):
 
 @pytest.fixture(autouse=True)
 def _fresh_clients():
+    from django_sinch_whatsapp.ratelimit import clear_buckets
+
     clear_client_cache()
+    clear_buckets()  # bot pks repeat between tests: no test inherits another's rate-limit bucket
     yield
     clear_client_cache()
 

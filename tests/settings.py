@@ -88,6 +88,12 @@ SINCH_WHATSAPP = {
     "RETRY_BACKOFF_FACTOR": 0.01,
     # Bots in the tests point at the sandbox on loopback; the default allows no override.
     "BASE_URL_OVERRIDE_HOSTS": ("127.0.0.1", "localhost", "::1"),
+    # The sandbox takes any rate: the suite's bots are not paced unless a test sets a bot's own limit.
+    "RATE_LIMIT_DEFAULTS": {"whatsapp": 100_000, "conversation": 100_000},
+    # Used when a test switches RATE_LIMIT_BACKEND to "redis" (workers and tests share it).
+    # The Celery rate-limit test starts its workers with the Redis backend through this variable.
+    "RATE_LIMIT_BACKEND": os.environ.get("SINCH_TEST_RATE_LIMIT_BACKEND", "memory"),
+    "RATE_LIMIT_REDIS_URL": os.environ.get("RATE_LIMIT_REDIS_URL", "redis://127.0.0.1:6379/14"),
 }
 
 CELERY_BROKER_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")

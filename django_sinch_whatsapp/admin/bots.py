@@ -152,7 +152,15 @@ class BotAdmin(TenantScopedAdminMixin, CallbackRefusalsAdminMixin, admin.ModelAd
     list_filter = ["region", "is_active"]
     search_fields = ["name", "sinch_bot_id"]
     list_select_related = ["tenant"]
-    readonly_fields = ["webhook_path", "webhook_url", "refused_callbacks", "created_at", "updated_at"]
+    readonly_fields = [
+        "webhook_path",
+        "webhook_url",
+        "refused_callbacks",
+        "messaged_24h",
+        "counters",
+        "created_at",
+        "updated_at",
+    ]
     actions = ["verify_credentials"]
 
     def get_fieldsets(self, request: HttpRequest, obj: Bot | None = None) -> _Fieldsets:
@@ -174,6 +182,7 @@ class BotAdmin(TenantScopedAdminMixin, CallbackRefusalsAdminMixin, admin.ModelAd
                     ]
                 },
             ),
+            (_("Limits"), {"fields": ["rate_limit", "rate_burst", "messaging_tier"]}),
             (
                 _("Secrets (write-only)"),
                 {
@@ -187,6 +196,7 @@ class BotAdmin(TenantScopedAdminMixin, CallbackRefusalsAdminMixin, admin.ModelAd
         if obj is not None:
             fieldsets += [
                 (_("Callbacks"), {"fields": ["webhook_path", "webhook_url", "refused_callbacks"]}),
+                (_("Activity"), {"fields": ["messaged_24h", "counters"]}),
                 (_("History"), {"fields": ["created_at", "updated_at"]}),
             ]
         return fieldsets
@@ -202,6 +212,19 @@ class BotAdmin(TenantScopedAdminMixin, CallbackRefusalsAdminMixin, admin.ModelAd
         """The add and change views: the typed secrets stay out of error reports (POST and frame locals)."""
         mark_sensitive_post_parameters(request)
         return super().changeform_view(request, object_id, form_url, extra_context)
+
+    @admin.display(description=_("unique template recipients, last 24 hours"))
+    def messaged_24h(self, obj: Bot) -> str:
+        from ..services.tiers import unique_recipients_24h
+
+        used = unique_recipients_24h(obj)
+        return f"{used:,} of {obj.messaging_tier:,}" if obj.messaging_tier else f"{used:,} (tier: unlimited)"
+
+    @admin.display(description=_("counters"))
+    def counters(self, obj: Bot) -> str:
+        from ..observability import bot_counters
+
+        return ", ".join(f"{name.replace('_', ' ')}: {value}" for name, value in bot_counters(obj).items())
 
     @admin.display(description=_("signed callbacks"), boolean=True)
     def signing(self, obj: Bot) -> bool:

@@ -40,6 +40,8 @@ class BotSerializer(serializers.ModelSerializer):
     callback_path = serializers.CharField(read_only=True)
     callback_url = serializers.CharField(read_only=True)
     refused_callbacks = serializers.SerializerMethodField()
+    messaged_24h = serializers.SerializerMethodField()
+    counters = serializers.SerializerMethodField()
 
     class Meta:
         model = Bot
@@ -59,10 +61,33 @@ class BotSerializer(serializers.ModelSerializer):
             "callback_path",
             "callback_url",
             "refused_callbacks",
+            "rate_limit",
+            "rate_burst",
+            "messaging_tier",
+            "messaged_24h",
+            "counters",
             "created_at",
             "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
+
+    def _single(self) -> bool:
+        # Aggregates per bot: shown on one bot, not in lists (a list stays a constant number of queries).
+        return not isinstance(self.parent, serializers.ListSerializer)
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_messaged_24h(self, obj: Bot) -> int | None:
+        """Unique template recipients in the rolling 24 hours (the messaging tier's count); None in lists."""
+        from ..services.tiers import unique_recipients_24h
+
+        return unique_recipients_24h(obj) if self._single() else None
+
+    @extend_schema_field(serializers.DictField(allow_null=True))
+    def get_counters(self, obj: Bot) -> dict[str, Any] | None:
+        """Sent, delivered, read, failed, refused callbacks, 429s, current rate; None in lists."""
+        from ..observability import bot_counters
+
+        return bot_counters(obj) if self._single() else None
 
     def get_has_callback_key(self, obj: Bot) -> bool:
         return bool(obj.callback_key)

@@ -30,6 +30,7 @@ from ..exceptions import (
     SinchUnavailable,
     SinchUnexpectedAnswer,
 )
+from ..observability import record_call
 from .groups import GroupsMixin
 from .mixin import MAX_NUMBERS, numbers_body, response_json
 from .provisioning import ProvisioningMixin
@@ -165,6 +166,7 @@ class SinchWhatsAppClient(ProvisioningMixin, StickerpackMixin, GroupsMixin):
                     path=path,
                 ) from err
             except requests.RequestException as err:
+                record_call(method, path, None, time.monotonic() - started, sinch_bot_id=self.bot_id)
                 error = self._transport_error(err, method, path, idempotent)
                 if attempt <= self.retry.total and (idempotent or _never_reached_server(err)):
                     self._wait(attempt, None, method, path, str(err.__class__.__name__))
@@ -205,6 +207,7 @@ class SinchWhatsAppClient(ProvisioningMixin, StickerpackMixin, GroupsMixin):
 
     def _log(self, method: str, path: str, body: Any, response: requests.Response, seconds: float) -> None:
         logger.debug("Sinch %s %s -> %s in %.3fs", method, path, response.status_code, seconds)
+        record_call(method, path, response.status_code, seconds, sinch_bot_id=self.bot_id)
         if self.log_http and logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "Sinch request %s %s headers=%s body=%s; answer %s",

@@ -1,6 +1,6 @@
 """Models, one module per area; import them from here."""
 
-from .bots import Bot, Region, new_webhook_id, validate_base_url_override
+from .bots import Bot, MessagingTier, Region, new_webhook_id, validate_base_url_override
 from .callbacks import CallbackEvent, CallbackRefusalStats, ProcessingState, SignatureVerdict
 from .contacts import CUSTOMER_CARE_WINDOW, Capability, Contact, OptInState
 from .idempotency import IdempotencyKey
@@ -34,6 +34,7 @@ __all__ = [
     "MediaProviderKind",
     "MessageState",
     "MessageType",
+    "MessagingTier",
     "OptInState",
     "OutboundMessage",
     "ProcessingState",

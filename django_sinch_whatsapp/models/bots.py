@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -51,6 +52,15 @@ def validate_default_region(value: str) -> None:
 class Region(models.TextChoices):
     US = "us", _("US (us1.whatsapp.api.sinch.com)")
     EU = "eu", _("EU (eu1.whatsapp.api.sinch.com)")
+
+
+class MessagingTier(models.IntegerChoices):
+    """Unique users a business may message (business-initiated) per rolling 24 hours (Meta, 2025-10-07)."""
+
+    TIER_250 = 250, _("250 per 24 hours")
+    TIER_2K = 2_000, _("2,000 per 24 hours")
+    TIER_10K = 10_000, _("10,000 per 24 hours")
+    TIER_100K = 100_000, _("100,000 per 24 hours")
 
 
 class BotQuerySet(models.QuerySet["Bot"]):
@@ -129,6 +139,36 @@ class Bot(models.Model):
         default=True,
         help_text=_("Inactive bots send nothing; their callbacks are still verified and stored."),
     )
+    rate_limit = models.PositiveIntegerField(
+        _("rate limit"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(2)],
+        help_text=_(
+            "Messages per second at most, in any one-second window, shared by every worker. "
+            "Empty: SINCH_WHATSAPP['RATE_LIMIT_DEFAULTS'] for the bot's transport (WhatsApp 80/s)."
+        ),
+    )
+    rate_burst = models.PositiveIntegerField(
+        _("rate burst"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(20)],
+        help_text=_(
+            "Messages that may go at once (recipients per request, 1 to 20); less than the rate limit. "
+            "Empty: a quarter of the rate limit, at most 20."
+        ),
+    )
+    messaging_tier = models.PositiveIntegerField(
+        _("messaging tier"),
+        null=True,
+        blank=True,
+        choices=MessagingTier.choices,
+        help_text=_(
+            "Unique users this bot may message with templates per rolling 24 hours (WhatsApp Manager shows it). "
+            "Empty: unlimited."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -155,6 +195,12 @@ class Bot(models.Model):
     def clean(self) -> None:
         super().clean()
         validate_base_url_override(self.base_url_override)
+        if self.rate_limit and self.rate_burst and self.rate_burst >= self.rate_limit:
+            from django.core.exceptions import ValidationError
+
+            raise ValidationError(
+                {"rate_burst": _("must be less than the rate limit (%(rate)s)") % {"rate": self.rate_limit}}
+            )
 
     def needs_token_again(self, *, region: str, base_url_override: str, tenant_id: Any = None) -> bool:
         """Changing where requests go needs the token typed again: it must not follow by itself."""

@@ -110,6 +110,11 @@ class OutboundMessage(models.Model):
     error_details = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     dispatched_at = models.DateTimeField(null=True, blank=True)
+    not_before = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=_("Deferred (messaging tier): not dispatched before this time; reconciliation sends it then."),
+    )
     state_changed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -128,6 +133,8 @@ class OutboundMessage(models.Model):
         indexes = [
             models.Index(fields=["bot", "state", "created_at"], name="sinch_wa_out_state_idx"),
             models.Index(fields=["sinch_message_id"], name="sinch_wa_out_sinch_id_idx"),
+            # The messaging tier's count: a bot's templates dispatched in the last 24 hours.
+            models.Index(fields=["bot", "message_type", "dispatched_at"], name="sinch_wa_out_tier_idx"),
         ]
 
     def __str__(self) -> str:

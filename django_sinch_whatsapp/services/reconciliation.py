@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Count, Min, QuerySet
+from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
 from ..callbacks.events import CallbackParseError
@@ -80,6 +80,7 @@ def reconcile(*, older_than: timedelta = timedelta(minutes=15), limit: int = 500
     cutoff = timezone.now() - older_than
     never_sent = (
         OutboundMessage.objects.filter(state=MessageState.ACCEPTED, dispatched_at__isnull=True, created_at__lt=cutoff)
+        .filter(Q(not_before__isnull=True) | Q(not_before__lte=timezone.now()))  # deferred by the messaging tier
         .values_list("batch_id", flat=True)
         .distinct()
     )

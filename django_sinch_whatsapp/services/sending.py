@@ -43,11 +43,12 @@ from ..conf import app_settings
 from ..exceptions import IdempotencyKeyInProgress, MessageValidationError, OutsideCustomerCareWindow, SinchAPIError
 from ..models import Bot, IdempotencyKey, MessageType, OutboundMessage
 from ..phone import Recipient
-from . import idempotency
+from . import idempotency, tiers
 from .recipients import RejectedRecipient, contacts_by_number, default_region_for, normalize_numbers
 
 logger = logging.getLogger("django_sinch_whatsapp.sending")
 
+TIER_REASON = "over the bot's messaging tier (unique users per 24 hours)"
 WINDOW_CLOSED_REASON = "the 24-hour customer care window is closed (no message from this contact in 24 hours)"
 #: Recipients per transaction when each batch is sent right after its commit (one request each).
 CHUNK = MAX_NUMBERS_PER_REQUEST
@@ -80,6 +81,7 @@ class SendOutcome:
     rejected: list[RejectedRecipient] = field(default_factory=list)
     rejected_count: int = 0
     window_closed: int = 0
+    deferred: int = 0
     errors: list[SinchAPIError] = field(default_factory=list)
     failed_batches: int = 0
     pending_batches: int = 0
@@ -156,6 +158,7 @@ def send_message(
     header_text_length: int = 0,
     body_text_length: int = 0,
     idempotency_key: str | None = None,
+    over_tier: str = "refuse",
 ) -> SendOutcome:
     """Validate, record and dispatch one message object to any number of recipients.
 
@@ -174,6 +177,14 @@ def send_message(
     an outcome with ``replayed`` set; another request under the same key raises
     ``IdempotencyKeyReused``; a repeat while the first is still sending waits
     up to ``IDEMPOTENCY_WAIT_SECONDS``, then raises ``IdempotencyKeyInProgress``.
+
+    Templates count toward the bot's messaging tier (:mod:`.tiers`). A send of
+    known size (a list, tuple or set) that exceeds what is left raises
+    ``MessagingTierExceeded`` before anything is written, unless
+    ``over_tier="defer"``: then the recipients beyond the tier are recorded
+    ``accepted`` with ``not_before`` 24 hours on (``outcome.deferred``), and
+    reconciliation dispatches them then. A stream that outgrows the tier has
+    its excess rejected (or deferred).
     """
     if not bot.is_active:
         raise MessageValidationError("bot", "is inactive; activate it to send")
@@ -185,6 +196,10 @@ def send_message(
     # whatsapp-message.md: callback is a URL Sinch posts to; refused here, before any row or request.
     field = "callback" if callback_url is not None else "callback (the bot's, from SINCH_WHATSAPP['PUBLIC_BASE_URL'])"
     callback = builders.validate_callback_url(callback_url if callback_url is not None else bot.callback_url, field)
+    budget = None
+    if message["type"] == MessageType.TEMPLATE:
+        sized = isinstance(to, (list, tuple, set, frozenset))
+        budget = tiers.budget_for(bot, 1 if isinstance(to, str) else (len(set(to)) if sized else None), over_tier)
     outcome = SendOutcome()
     record = None
     if idempotency_key is not None:
@@ -193,6 +208,7 @@ def send_message(
         )
         record = idempotency.new_record(bot, idempotency.validate_key(idempotency_key), digest, outcome.send_id)
     sender = _Sender(bot, message, callback or "", allow_outside_window, outcome, record)
+    sender.tier_budget = budget
     try:
         sender.run([to] if isinstance(to, str) else to)
     except _KeyTaken:
@@ -236,6 +252,7 @@ class _Sender:
         self.default_region = default_region_for(bot)
         self.seen: set[str] = set()  # wire numbers already taken: the same number twice is sent once
         self.closed_examples: list[str] = []
+        self.tier_budget: tiers.TierBudget | None = None
 
     def run(self, values: Iterable[str]) -> None:
         given = 0
@@ -265,6 +282,15 @@ class _Sender:
             )
 
     def _record_and_dispatch(self, recipients: list[Recipient]) -> None:
+        if self.tier_budget is not None:
+            now = self.tier_budget.take(len(recipients))
+            recipients, later = recipients[:now], recipients[now:]
+            if later and self.tier_budget.defer:
+                self._record_deferred(later, self.tier_budget.not_before)
+            elif later:
+                self.outcome.add_rejected([RejectedRecipient(raw=r.raw, reason=TIER_REASON) for r in later])
+            if not recipients:
+                return
         claim_key = self.record is not None and self.record.pk is None
         # Without a key to write with the rows, the chunk's one INSERT needs no transaction of its own.
         atomic = transaction.atomic() if claim_key or not self.inline else contextlib.nullcontext()
@@ -292,6 +318,33 @@ class _Sender:
                         batch_id=batch[0].batch_id, size=len(batch), dispatch_error=f"{type(err).__name__}: {err}"
                     )
                 )
+
+    def _record_deferred(self, recipients: list[Recipient], not_before: Any) -> None:
+        """Rows beyond the tier: recorded, not dispatched before ``not_before`` (reconciliation sends them)."""
+        contacts = contacts_by_number(self.bot, [r.e164 for r in recipients if not r.is_group])
+        rows = []
+        for start in range(0, len(recipients), MAX_NUMBERS_PER_REQUEST):
+            batch_id = uuid.uuid4()
+            for item in recipients[start : start + MAX_NUMBERS_PER_REQUEST]:
+                rows.append(
+                    OutboundMessage(
+                        bot=self.bot,
+                        contact=contacts.get(item.e164),
+                        recipient=item.wire,
+                        message_type=self.message_type,
+                        payload=self.message,
+                        callback_url=self.callback,
+                        batch_id=batch_id,
+                        send_id=self.outcome.send_id,
+                        not_before=not_before,
+                    )
+                )
+        with transaction.atomic():
+            if self.record is not None and self.record.pk is None:
+                self.record.save(force_insert=True)
+            OutboundMessage.objects.bulk_create(rows)
+        self.outcome.add_rows(rows)
+        self.outcome.deferred += len(rows)
 
     def _key_exists(self) -> bool:
         assert self.record is not None

@@ -31,6 +31,7 @@ from requests.adapters import HTTPAdapter
 from ...client.retry import RetryPolicy, parse_retry_after
 from ...client.session import USER_AGENT
 from ...exceptions import SinchAPIError, SinchBadRequest, SinchRequestMayHaveBeenSent, SinchUnavailable
+from ...observability import record_call
 from ..errors import ConversationForbidden, ConversationNotFound, ConversationUnauthorized
 from . import wire
 from .auth import AccessKey, TokenProvider
@@ -193,6 +194,7 @@ class ConversationClient:
                     allow_redirects=False,
                 )
             except requests.RequestException as err:
+                record_call(method, path, None, time.monotonic() - started, sinch_bot_id=self.project_id)
                 if attempt <= self.retry.total and (idempotent or _never_reached_server(err)):
                     self._wait(attempt, None, method, path, type(err).__name__)
                     continue
@@ -222,6 +224,7 @@ class ConversationClient:
 
     def _log(self, method: str, path: str, body: Any, response: requests.Response, seconds: float) -> None:
         logger.debug("Sinch %s %s -> %s in %.3fs", method, path, response.status_code, seconds)
+        record_call(method, path, response.status_code, seconds, sinch_bot_id=self.project_id)
         if self.log_http and logger.isEnabledFor(logging.DEBUG):
             # Bodies carry no secret on this API; the Authorization header is never logged.
             logger.debug(

@@ -1,0 +1,85 @@
+"""Messaging tiers: a 250-tier bot and a 300-recipient template campaign."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from django_sinch_whatsapp import services
+from django_sinch_whatsapp.client import messages as builders
+from django_sinch_whatsapp.exceptions import MessagingTierExceeded
+from django_sinch_whatsapp.models import OutboundMessage
+from django_sinch_whatsapp.services.tiers import unique_recipients_24h
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+NUMBERS = [f"4673{n:07d}" for n in range(300)]
+
+
+def _template():
+    return builders.template("campaign", language="en_US")
+
+
+@pytest.fixture
+def tier_bot(sandbox_bot):
+    sandbox_bot.messaging_tier = 250
+    sandbox_bot.save()
+    return sandbox_bot
+
+
+def test_over_the_tier_is_refused_up_front_with_the_numbers(tier_bot, fresh_sandbox):
+    with pytest.raises(MessagingTierExceeded) as err:
+        services.send_message(tier_bot, NUMBERS, _template())
+    assert (err.value.tier, err.value.used, err.value.requested) == (250, 0, 300)
+    assert "250 unique users per 24 hours: 0 used, 300 requested, 250 left" in str(err.value)
+    assert not OutboundMessage.objects.exists() and fresh_sandbox.count("POST", "/messages") == 0
+
+
+def test_deferral_sends_250_now_and_schedules_50(tier_bot, fresh_sandbox):
+    outcome = services.send_message(tier_bot, NUMBERS, _template(), over_tier="defer")
+    assert outcome.accepted == 300 and outcome.deferred == 50 and outcome.sent == 250
+    sent = [n for e in fresh_sandbox.requests_log if e["path"].endswith("/messages") for n in e["body"]["to"]]
+    assert sent == NUMBERS[:250]
+    later = OutboundMessage.objects.filter(bot=tier_bot, not_before__isnull=False)
+    assert sorted(later.values_list("recipient", flat=True)) == NUMBERS[250:]
+    assert set(later.values_list("state", flat=True)) == {"accepted"}
+    soonest = min(later.values_list("not_before", flat=True))
+    assert soonest > timezone.now() + timedelta(hours=23, minutes=59)
+    # The deferred rows hold their place: the tier is full, a further campaign is refused.
+    assert unique_recipients_24h(tier_bot) == 300
+    with pytest.raises(MessagingTierExceeded):
+        services.send_message(tier_bot, ["46700000001"], _template())
+    # Dispatch and reconciliation honour not_before: nothing goes early ...
+    from django_sinch_whatsapp.ratelimit import waiting_allowed
+    from django_sinch_whatsapp.services.reconciliation import reconcile
+
+    with waiting_allowed():
+        reconcile(older_than=timedelta(seconds=-1))
+    assert fresh_sandbox.count("POST", "/messages") == 13  # 250 in batches of 20, nothing more
+    # ... and once due (the window has rolled on), reconciliation sends them.
+    OutboundMessage.objects.filter(bot=tier_bot, not_before__isnull=True).update(
+        dispatched_at=timezone.now() - timedelta(hours=25)
+    )
+    later.update(not_before=timezone.now() - timedelta(seconds=1))
+    with waiting_allowed():
+        reconcile(older_than=timedelta(seconds=-1))
+    sent = [n for e in fresh_sandbox.requests_log if e["path"].endswith("/messages") for n in e["body"]["to"]]
+    assert sorted(sent) == NUMBERS and len(sent) == 300
+    assert unique_recipients_24h(tier_bot) == 50
+
+
+def test_texts_and_unlimited_bots_do_not_count(sandbox_bot, fresh_sandbox):
+    outcome = services.send_message(sandbox_bot, NUMBERS, _template())  # no tier: unlimited
+    assert outcome.sent == 300
+    assert unique_recipients_24h(sandbox_bot) == 300
+    sandbox_bot.messaging_tier = 250
+    services.send_text(sandbox_bot, ["46700000002"], "Hi", allow_outside_window=True)
+    assert unique_recipients_24h(sandbox_bot) == 300
+
+
+def test_a_stream_over_the_tier_has_its_excess_rejected(tier_bot, fresh_sandbox):
+    outcome = services.send_message(tier_bot, iter(NUMBERS), _template())
+    assert outcome.sent == 250 and outcome.rejected_count == 50
+    assert "messaging tier" in outcome.rejected[0].reason
