@@ -20,6 +20,7 @@ from ..sensitive import mark_sensitive_post_parameters
 from ..services.guards import require_active
 from .callbacks import CallbackRefusalsAdminMixin
 from .common import TenantScopedAdminMixin, sinch_error_text
+from .console import console_urls
 
 if TYPE_CHECKING:
     from django.contrib.admin.options import _FieldOpts
@@ -147,6 +148,7 @@ class BotForm(SecretFieldsFormMixin, forms.ModelForm):
 
 @admin.register(Bot)
 class BotAdmin(TenantScopedAdminMixin, CallbackRefusalsAdminMixin, admin.ModelAdmin):
+    change_form_template = "admin/django_sinch_whatsapp/change_form.html"  # the console buttons
     form = BotForm
     list_display = ["name", "sinch_bot_id", "region", "tenant", "is_active", "signing", "rotating", "created_at"]
     list_filter = ["region", "is_active"]
@@ -237,3 +239,7 @@ class BotAdmin(TenantScopedAdminMixin, CallbackRefusalsAdminMixin, admin.ModelAd
                 self.message_user(request, f"{where}: {err}", messages.ERROR)
             else:
                 self.message_user(request, f"{where}: credentials accepted by Sinch.", messages.SUCCESS)
+
+    def get_urls(self) -> list[Any]:
+        # The console's pages (send a message ...), before the admin's "<id>/" catch-all.
+        return [*console_urls(self), *super().get_urls()]

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from ..models import CUSTOMER_CARE_WINDOW, Contact, InboundMessage, OutboundMessage, StatusEvent
 from .actions import ContactActionsMixin, InboundActionsMixin
 from .common import BotColumnMixin, ReadOnlyAdminMixin, TenantScopedAdminMixin, error_block, json_block, truncate
+from .console import console_urls
 
 
 class WindowFilter(admin.SimpleListFilter):
@@ -45,6 +46,7 @@ def _changelist_link(model: type[Model], text: str, **filters: Any) -> SafeStrin
 
 @admin.register(Contact)
 class ContactAdmin(TenantScopedAdminMixin, ContactActionsMixin, BotColumnMixin, admin.ModelAdmin):
+    change_form_template = "admin/django_sinch_whatsapp/change_form.html"  # the console buttons
     list_display = ["number", "profile_name", "bot_name", "opt_in_state", "capability", "last_inbound_at", "window"]
     list_filter = [WindowFilter, "opt_in_state", "capability", "bot"]
     actions = ["opt_in", "opt_out", "check_capability"]
@@ -70,6 +72,10 @@ class ContactAdmin(TenantScopedAdminMixin, ContactActionsMixin, BotColumnMixin, 
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def get_urls(self) -> list[Any]:
+        # The console's pages, before the admin's "<id>/" catch-all.
+        return [*console_urls(self), *super().get_urls()]
 
     @admin.display(description=_("24-hour window"))
     def window(self, obj: Contact) -> str:
@@ -106,6 +112,7 @@ class StatusEventInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 @admin.register(OutboundMessage)
 class OutboundMessageAdmin(TenantScopedAdminMixin, BotColumnMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    change_form_template = "admin/django_sinch_whatsapp/change_form.html"  # the console buttons
     list_display = [
         "created_at",
         "bot_name",
@@ -163,6 +170,10 @@ class OutboundMessageAdmin(TenantScopedAdminMixin, BotColumnMixin, ReadOnlyAdmin
         ]
         return fieldsets
 
+    def get_urls(self) -> list[Any]:
+        # The console's pages, before the admin's "<id>/" catch-all.
+        return [*console_urls(self), *super().get_urls()]
+
     @admin.display(description=_("HTTP"), ordering="error_status_code")
     def error_status(self, obj: OutboundMessage) -> str:
         return str(obj.error_status_code) if obj.error_status_code else ""
@@ -188,6 +199,7 @@ class OutboundMessageAdmin(TenantScopedAdminMixin, BotColumnMixin, ReadOnlyAdmin
 class InboundMessageAdmin(
     TenantScopedAdminMixin, InboundActionsMixin, BotColumnMixin, ReadOnlyAdminMixin, admin.ModelAdmin
 ):
+    change_form_template = "admin/django_sinch_whatsapp/change_form.html"  # the console buttons
     list_display = ["received_at", "bot_name", "sender", "message_type", "preview", "read_at"]
     actions = ["mark_read"]
     list_filter = ["message_type", "bot"]
@@ -216,6 +228,10 @@ class InboundMessageAdmin(
         "callback",
     ]
     fields = list(readonly_fields)
+
+    def get_urls(self) -> list[Any]:
+        # The console's pages, before the admin's "<id>/" catch-all.
+        return [*console_urls(self), *super().get_urls()]
 
     @admin.display(description=_("from"), ordering="from_e164")
     def sender(self, obj: InboundMessage) -> str:
