@@ -149,6 +149,7 @@ class BotForm(SecretFieldsFormMixin, forms.ModelForm):
 @admin.register(Bot)
 class BotAdmin(TenantScopedAdminMixin, CallbackRefusalsAdminMixin, admin.ModelAdmin):
     change_form_template = "admin/django_sinch_whatsapp/change_form.html"  # the console buttons
+    change_list_template = "admin/django_sinch_whatsapp/bot_change_list.html"  # the dashboard button
     form = BotForm
     list_display = ["name", "sinch_bot_id", "region", "tenant", "is_active", "signing", "rotating", "created_at"]
     list_filter = ["region", "is_active"]
