@@ -119,7 +119,7 @@ def test_the_conversation_is_in_order_and_rendered_by_type(admin_client, contact
     assert '<img class="sinch-thumb" src="https://media.example/cat.jpg"' in html and "my cat" in html
     assert "59.33, 18.06" in html and "Office" in html
     assert "Bo Ek" in html and "+4670" in html
-    assert 'list choice "Tuesday"' in html and 'button "Yes please"' in html
+    assert 'List choice "Tuesday"' in html and 'Button "Yes please"' in html
     assert "window is open until" in html and 'id="reply-form"' in html
 
 

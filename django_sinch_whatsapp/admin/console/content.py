@@ -36,7 +36,7 @@ def _media(kind: str, url: str, caption: str) -> SafeString:
 def _location(lat: Any, lng: Any, name: Any, address: Any) -> SafeString:
     place = ", ".join(str(part) for part in (name, address) if part)
     return format_html(
-        '<span class="sinch-location">📍 {}, {}</span>{}',
+        '<span class="sinch-location">Location {}, {}</span>{}',
         lat,
         lng,
         format_html(" ({})", place) if place else "",
@@ -55,7 +55,7 @@ def _cards(cards: Any) -> SafeString:
         phones = ", ".join(str(phone.get("phone", "")) for phone in card.get("phones") or [] if isinstance(phone, dict))
         rows.append((formatted or "(no name)", phones))
     return format_html(
-        '<ul class="sinch-cards">{}</ul>', format_html_join("", "<li>👤 {} <small>{}</small></li>", rows)
+        '<ul class="sinch-cards">{}</ul>', format_html_join("", "<li>Contact card: {} <small>{}</small></li>", rows)
     )
 
 
@@ -72,12 +72,12 @@ def inbound_html(message_type: str, content: dict[str, Any], text: str, media_ur
     if message_type == "contacts":
         return _cards(content.get("contacts"))
     if message_type == "button":
-        return format_html('<span class="sinch-button">🔘 button "{}"</span>', content.get("text", text))
+        return format_html('<span class="sinch-button">Button "{}"</span>', content.get("text", text))
     if message_type == "interactive":
         reply: dict[str, Any] = content["message"] if isinstance(content.get("message"), dict) else {}
-        kind = "list choice" if reply.get("type") == "list" else "button"
+        kind = "List choice" if reply.get("type") == "list" else "Button"
         return format_html(
-            '<span class="sinch-button">🔘 {} "{}" <small>(id {})</small></span>',
+            '<span class="sinch-button">{} "{}" <small>(id {})</small></span>',
             kind,
             reply.get("title", text),
             reply.get("id", ""),
@@ -93,7 +93,7 @@ def outbound_html(message_type: str, payload: dict[str, Any]) -> SafeString:
     if message_type == "template":
         params = payload.get("body_params") or []
         return format_html(
-            '<span class="sinch-template">📄 template <strong>{}</strong> ({}){}</span>',
+            '<span class="sinch-template">Template <strong>{}</strong> ({}){}</span>',
             payload.get("template_name", ""),
             payload.get("language", ""),
             format_html(": {}", ", ".join(str(p) for p in params)) if params else "",
@@ -106,5 +106,5 @@ def outbound_html(message_type: str, payload: dict[str, Any]) -> SafeString:
         return _cards(payload.get("contacts"))
     if message_type == "interactive":
         body: dict[str, Any] = payload["body"] if isinstance(payload.get("body"), dict) else {}
-        return format_html('<span class="sinch-text">🔘 interactive: {}</span>', body.get("text", ""))
+        return format_html('<span class="sinch-text">Interactive: {}</span>', body.get("text", ""))
     return SafeString("")
