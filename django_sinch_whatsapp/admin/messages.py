@@ -52,6 +52,7 @@ class ContactAdmin(TenantScopedAdminMixin, ContactActionsMixin, BotColumnMixin, 
     actions = ["opt_in", "opt_out", "check_capability"]
     search_fields = ["number", "profile_name"]
     list_select_related = ["bot"]
+    date_hierarchy = "last_inbound_at"
     # Opt-in, capability and the window are written by services and callbacks, never by hand.
     readonly_fields = [
         "bot",
@@ -72,6 +73,13 @@ class ContactAdmin(TenantScopedAdminMixin, ContactActionsMixin, BotColumnMixin, 
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Every field is read-only: a contact's page is a view (no Save button). The actions
+        # (opt in/out, capability) keep asking for the change permission (``has_sinch_permission``).
+        if obj is not None:
+            return False
+        return super().has_change_permission(request, obj)
 
     def get_urls(self) -> list[Any]:
         # The console's pages, before the admin's "<id>/" catch-all.

@@ -1,0 +1,100 @@
+"""The admin's rough edges a new user hit (issue 12, item 4), each checked on the page people see."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from django_sinch_whatsapp.admin.callbacks import callback_contents
+from django_sinch_whatsapp.models import (
+    CallbackEvent,
+    Contact,
+    InboundMessage,
+    MediaProvider,
+    OutboundMessage,
+    StatusEvent,
+    Sticker,
+    Stickerpack,
+)
+
+from .webhook_helpers import inbound_text_payload, status_payload
+
+pytestmark = pytest.mark.django_db
+
+
+def changelist(model: str) -> str:
+    return reverse(f"admin:sinch_whatsapp_{model}_changelist")
+
+
+def callback(bot, payload, **fields):
+    return CallbackEvent.objects.create(
+        bot=bot, body=b"{}", payload=payload, signature_verdict="valid", processing_state="processed", **fields
+    )
+
+
+def test_callbacks_say_what_they_held_and_are_found_by_nonce_and_message_id(admin_client, bot):
+    statuses = callback(bot, status_payload("sinch-out-1", "delivered"), nonce="nonce-abc")
+    message = OutboundMessage.objects.create(
+        bot=bot, recipient="1", message_type="text", payload={}, sinch_message_id="sinch-out-1"
+    )
+    StatusEvent.objects.create(
+        bot=bot, message=message, sinch_message_id="sinch-out-1", state="delivered", callback=statuses
+    )
+    inbound = callback(bot, inbound_text_payload("sinch-in-1"), nonce="nonce-def")
+    InboundMessage.objects.create(
+        bot=bot, sinch_message_id="sinch-in-1", from_number="1", message_type="text", callback=inbound
+    )
+    error = {"type": "whatsapp", "notifications": [{"from": "1", "message": {"type": "error", "details": "x"}}]}
+    callback(bot, error)
+
+    assert callback_contents(statuses.payload) == "1 status"
+    assert callback_contents(inbound.payload) == "1 inbound"
+    assert callback_contents(error) == "1 error"
+    assert callback_contents({"statuses": [{}, {}], "notifications": [{"message": {"type": "text"}}]}) == (
+        "2 statuses, 1 inbound"
+    )
+    page = admin_client.get(changelist("callbackevent"))
+    html = page.content.decode()
+    assert 'class="column-held' in html and "1 status" in html and "1 inbound" in html and "1 error" in html
+    for query, expected in [("nonce-abc", statuses), ("sinch-out-1", statuses), ("sinch-in-1", inbound)]:
+        found = admin_client.get(changelist("callbackevent"), {"q": query}).context["cl"].result_list
+        assert [c.pk for c in found] == [expected.pk], query
+    assert not admin_client.get(changelist("callbackevent"), {"q": "nonce-ab"}).context["cl"].result_list
+
+
+def test_the_contact_page_is_a_view_without_save(admin_client, bot):
+    contact = Contact.objects.create(bot=bot, number="+46732001122")
+    page = admin_client.get(reverse("admin:sinch_whatsapp_contact_change", args=[contact.pk])).content.decode()
+    assert 'name="_save"' not in page and 'name="_continue"' not in page
+    assert reverse("admin:sinch_whatsapp_contact_inbox", args=[contact.pk]) in page
+    # The actions that call Sinch are still offered on the list.
+    listing = admin_client.get(changelist("contact")).content.decode()
+    assert 'value="opt_in"' in listing and 'value="check_capability"' in listing
+
+
+@pytest.mark.parametrize("model", ["contact", "outboundmessage", "inboundmessage", "callbackevent"])
+def test_messages_and_contacts_drill_down_by_date(admin_client, bot, model):
+    Contact.objects.create(bot=bot, number="+46732001122", last_inbound_at=timezone.now())
+    response = admin_client.get(changelist(model))
+    assert response.context["cl"].date_hierarchy
+    assert 'class="toplinks"' in response.content.decode()
+
+
+def test_media_providers_stickerpacks_and_stickers_are_registered_read_only(admin_client, bot):
+    provider = MediaProvider.objects.create(bot=bot, name="cdn", kind="basic", username="media")
+    pack = Stickerpack.objects.create(bot=bot, sinch_id="sp-1", name="Cats", publisher="Us")
+    sticker = Sticker.objects.create(stickerpack=pack, index="0", url="https://media.example/cat.webp")
+    for model, obj, text in [
+        ("mediaprovider", provider, "cdn"),
+        ("stickerpack", pack, "Cats"),
+        ("sticker", sticker, "cat.webp"),
+    ]:
+        assert text in admin_client.get(changelist(model)).content.decode()
+        change = admin_client.get(reverse(f"admin:sinch_whatsapp_{model}_change", args=[obj.pk])).content.decode()
+        assert 'name="_save"' not in change
+        assert admin_client.get(reverse(f"admin:sinch_whatsapp_{model}_delete", args=[obj.pk])).status_code == 403
+    assert (
+        "cat.webp"
+        in admin_client.get(reverse("admin:sinch_whatsapp_stickerpack_change", args=[pack.pk])).content.decode()
+    )
