@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -98,3 +100,33 @@ def test_media_providers_stickerpacks_and_stickers_are_registered_read_only(admi
         "cat.webp"
         in admin_client.get(reverse("admin:sinch_whatsapp_stickerpack_change", args=[pack.pk])).content.decode()
     )
+
+
+def test_timestamps_are_shown_to_the_second_in_lists_pages_and_history(admin_client, bot):
+    from datetime import datetime, timedelta
+
+    at = datetime(2026, 3, 4, 3, 45, 7, tzinfo=UTC)
+    message = OutboundMessage.objects.create(
+        bot=bot, recipient="46732001122", message_type="text", payload={}, sinch_message_id="abc", state="read"
+    )
+    OutboundMessage.objects.filter(pk=message.pk).update(created_at=at)
+    for offset, state in enumerate(["queued", "sent", "delivered", "read"]):
+        StatusEvent.objects.create(
+            bot=bot, message=message, sinch_message_id="abc", state=state, received_at=at + timedelta(seconds=offset)
+        )
+    listing = admin_client.get(changelist("outboundmessage")).content.decode()
+    assert "2026-03-04 03:45:07 UTC" in listing and "a.m." not in listing
+    page = admin_client.get(reverse("admin:sinch_whatsapp_outboundmessage_change", args=[message.pk])).content.decode()
+    history = page.split('class="js-inline-admin-formset inline-group sinch-history"')[1]
+    for second in ("07", "08", "09", "10"):
+        assert f"2026-03-04 03:45:{second} UTC" in history
+    assert "a.m." not in page
+    # No caption repeating each row's name ("abc: queued") above its fields.
+    assert "abc: queued" not in history and history.count('<tr class="form-row">') == 4
+
+
+def test_a_sorted_timestamp_column_sorts_by_the_field(admin_client, bot):
+    first = OutboundMessage.objects.create(bot=bot, recipient="1", message_type="text", payload={})
+    second = OutboundMessage.objects.create(bot=bot, recipient="2", message_type="text", payload={})
+    response = admin_client.get(changelist("outboundmessage"), {"o": "1"})
+    assert [m.pk for m in response.context["cl"].result_list] == [first.pk, second.pk]

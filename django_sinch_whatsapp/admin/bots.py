@@ -21,6 +21,7 @@ from ..services.guards import require_active
 from .callbacks import CallbackRefusalsAdminMixin
 from .common import TenantScopedAdminMixin, sinch_error_text
 from .console import console_urls
+from .timestamps import TimestampsToTheSecondMixin
 
 if TYPE_CHECKING:
     from django.contrib.admin.options import _FieldOpts
@@ -147,7 +148,7 @@ class BotForm(SecretFieldsFormMixin, forms.ModelForm):
 
 
 @admin.register(Bot)
-class BotAdmin(TenantScopedAdminMixin, CallbackRefusalsAdminMixin, admin.ModelAdmin):
+class BotAdmin(TenantScopedAdminMixin, TimestampsToTheSecondMixin, CallbackRefusalsAdminMixin, admin.ModelAdmin):
     change_form_template = "admin/django_sinch_whatsapp/change_form.html"  # the console buttons
     change_list_template = "admin/django_sinch_whatsapp/bot_change_list.html"  # the dashboard button
     form = BotForm

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from ..callbacks.processing import process_callback_event
 from ..models import Bot, CallbackEvent, CallbackRefusalStats, ProcessingState
 from .common import BotColumnMixin, ReadOnlyAdminMixin, TenantScopedAdminMixin, json_block, truncate, user_may_change
+from .timestamps import TimestampsToTheSecondMixin
 
 #: How many resulting rows the change page links to.
 EFFECTS_SHOWN = 20
@@ -63,7 +64,9 @@ class CallbackRefusalsAdminMixin:
 
 
 @admin.register(CallbackEvent)
-class CallbackEventAdmin(TenantScopedAdminMixin, BotColumnMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class CallbackEventAdmin(
+    TenantScopedAdminMixin, TimestampsToTheSecondMixin, BotColumnMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+):
     """Read-only, and never deleted here: stored nonces are the replay guard, so only the
     retention rule (``manage.py sinch_whatsapp_prune_callbacks``, at least two days) deletes them."""
 

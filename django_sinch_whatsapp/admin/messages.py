@@ -17,6 +17,7 @@ from ..models import CUSTOMER_CARE_WINDOW, Contact, InboundMessage, OutboundMess
 from .actions import ContactActionsMixin, InboundActionsMixin
 from .common import BotColumnMixin, ReadOnlyAdminMixin, TenantScopedAdminMixin, error_block, json_block, truncate
 from .console import console_urls
+from .timestamps import TimestampsToTheSecondMixin
 
 
 class WindowFilter(admin.SimpleListFilter):
@@ -45,7 +46,9 @@ def _changelist_link(model: type[Model], text: str, **filters: Any) -> SafeStrin
 
 
 @admin.register(Contact)
-class ContactAdmin(TenantScopedAdminMixin, ContactActionsMixin, BotColumnMixin, admin.ModelAdmin):
+class ContactAdmin(
+    TenantScopedAdminMixin, TimestampsToTheSecondMixin, ContactActionsMixin, BotColumnMixin, admin.ModelAdmin
+):
     change_form_template = "admin/django_sinch_whatsapp/change_form.html"  # the console buttons
     list_display = ["number", "profile_name", "bot_name", "opt_in_state", "capability", "last_inbound_at", "window"]
     list_filter = [WindowFilter, "opt_in_state", "capability", "bot"]
@@ -106,6 +109,7 @@ class ContactAdmin(TenantScopedAdminMixin, ContactActionsMixin, BotColumnMixin, 
 class StatusEventInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = StatusEvent
     fk_name = "message"
+    template = "admin/django_sinch_whatsapp/history_inline.html"  # no caption repeated on every row
     extra = 0
     can_delete = False
     readonly_fields = ["received_at", "state", "status", "details", "occurred_at", "callback"]
@@ -119,7 +123,9 @@ class StatusEventInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(OutboundMessage)
-class OutboundMessageAdmin(TenantScopedAdminMixin, BotColumnMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class OutboundMessageAdmin(
+    TenantScopedAdminMixin, TimestampsToTheSecondMixin, BotColumnMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+):
     change_form_template = "admin/django_sinch_whatsapp/change_form.html"  # the console buttons
     list_display = [
         "created_at",
@@ -205,7 +211,12 @@ class OutboundMessageAdmin(TenantScopedAdminMixin, BotColumnMixin, ReadOnlyAdmin
 
 @admin.register(InboundMessage)
 class InboundMessageAdmin(
-    TenantScopedAdminMixin, InboundActionsMixin, BotColumnMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+    TenantScopedAdminMixin,
+    TimestampsToTheSecondMixin,
+    InboundActionsMixin,
+    BotColumnMixin,
+    ReadOnlyAdminMixin,
+    admin.ModelAdmin,
 ):
     change_form_template = "admin/django_sinch_whatsapp/change_form.html"  # the console buttons
     list_display = ["received_at", "bot_name", "sender", "message_type", "preview", "read_at"]

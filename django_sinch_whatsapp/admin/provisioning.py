@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..models import MediaProvider, Sticker, Stickerpack
 from .common import BotColumnMixin, ReadOnlyAdminMixin, TenantScopedAdminMixin
+from .timestamps import TimestampsToTheSecondMixin
 
 
 class SinchCopyAdminMixin(ReadOnlyAdminMixin):
@@ -25,31 +26,35 @@ class SinchCopyAdminMixin(ReadOnlyAdminMixin):
 
 
 @admin.register(MediaProvider)
-class MediaProviderAdmin(TenantScopedAdminMixin, BotColumnMixin, SinchCopyAdminMixin, admin.ModelAdmin):
+class MediaProviderAdmin(
+    TenantScopedAdminMixin, TimestampsToTheSecondMixin, BotColumnMixin, SinchCopyAdminMixin, admin.ModelAdmin
+):
     list_display = ["name", "bot_name", "kind", "username", "synced_at"]
     list_filter = ["kind", "bot"]
     search_fields = ["name", "username"]
     list_select_related = ["bot"]
-    fields = ["bot", "name", "kind", "username", "created_at", "updated_at", "synced_at"]
-    readonly_fields = fields
+    readonly_fields = ["bot", "name", "kind", "username", "created_at", "updated_at", "synced_at"]
+    fields = list(readonly_fields)
 
 
 class StickerInline(SinchCopyAdminMixin, admin.TabularInline):
     model = Sticker
     extra = 0
     can_delete = False
-    fields = ["index", "sinch_id", "url", "emojis", "updated_at"]
-    readonly_fields = fields
+    readonly_fields = ["index", "sinch_id", "url", "emojis", "updated_at"]
+    fields = list(readonly_fields)
     ordering = ["index"]
 
 
 @admin.register(Stickerpack)
-class StickerpackAdmin(TenantScopedAdminMixin, BotColumnMixin, SinchCopyAdminMixin, admin.ModelAdmin):
+class StickerpackAdmin(
+    TenantScopedAdminMixin, TimestampsToTheSecondMixin, BotColumnMixin, SinchCopyAdminMixin, admin.ModelAdmin
+):
     list_display = ["name", "bot_name", "sinch_id", "namespace", "publisher", "synced_at"]
     list_filter = ["namespace", "bot"]
     search_fields = ["name", "sinch_id", "publisher"]
     list_select_related = ["bot"]
-    fields = [
+    readonly_fields = [
         "bot",
         "sinch_id",
         "namespace",
@@ -61,18 +66,18 @@ class StickerpackAdmin(TenantScopedAdminMixin, BotColumnMixin, SinchCopyAdminMix
         "updated_at",
         "synced_at",
     ]
-    readonly_fields = fields
+    fields = list(readonly_fields)
     inlines = [StickerInline]
 
 
 @admin.register(Sticker)
-class StickerAdmin(TenantScopedAdminMixin, SinchCopyAdminMixin, admin.ModelAdmin):
+class StickerAdmin(TenantScopedAdminMixin, TimestampsToTheSecondMixin, SinchCopyAdminMixin, admin.ModelAdmin):
     list_display = ["stickerpack", "index", "sinch_id", "url"]
     list_filter = [("stickerpack__bot", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["sinch_id", "stickerpack__name"]
     list_select_related = ["stickerpack", "stickerpack__bot"]
-    fields = ["stickerpack", "index", "sinch_id", "url", "emojis", "created_at", "updated_at"]
-    readonly_fields = fields
+    readonly_fields = ["stickerpack", "index", "sinch_id", "url", "emojis", "created_at", "updated_at"]
+    fields = list(readonly_fields)
 
     @admin.display(description=_("bot"), ordering="stickerpack__bot__name")
     def bot_name(self, obj: Sticker) -> str:
