@@ -232,3 +232,36 @@ def test_operator_sends_sees_read_gets_a_reply_and_answers(
     assert int(page.locator("#callbacks-received").inner_text()) >= 6  # the reports of two messages, and the reply
     assert page.locator("svg.sinch-chart rect").count() >= 2
     screenshot(page, "05-dashboard")
+
+
+def test_changelist_columns_are_not_clipped_at_1400_px(page, live_server, bot, errored_message):
+    from django_sinch_whatsapp.models import CallbackEvent, Contact, InboundMessage
+
+    bot.base_url_override = "http://127.0.0.1:8765/us1"
+    bot.previous_callback_key = CALLBACK_KEY
+    bot.save()
+    contact = Contact.objects.create(bot=bot, number="+46732001122", profile_name="Ada Lovelace")
+    InboundMessage.objects.create(
+        bot=bot, contact=contact, sinch_message_id="in-1", from_number="46732001122", message_type="text", text="Hi"
+    )
+    CallbackEvent.objects.create(bot=bot, body=b"{}", payload=status_payload("x", "read"), signature_verdict="valid")
+    page.set_viewport_size({"width": 1400, "height": 900})
+    for model in ("bot", "contact", "outboundmessage", "inboundmessage", "callbackevent"):
+        page.goto(f"{live_server.url}/admin/sinch_whatsapp/{model}/")
+        clipped = page.evaluate(
+            """() => [...document.querySelectorAll('#result_list th, #result_list td')]
+                .filter(cell => cell.scrollWidth > cell.clientWidth + 1
+                    || [...cell.querySelectorAll('*')].some(e => e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflow !== 'visible'))
+                .map(cell => cell.innerText.trim())"""
+        )
+        table_right = page.evaluate("() => document.querySelector('#result_list').getBoundingClientRect().right")
+        scrolls = page.evaluate(
+            "() => { const r = document.querySelector('.results'); return r.scrollWidth > r.clientWidth; }"
+        )
+        screenshot(page, f"list-1400-{model}")
+        assert not clipped, f"{model}: clipped {clipped}"
+        assert table_right <= 1400, f"{model}: the table ends at {table_right}px"
+        assert not scrolls, f"{model}: the list is wider than its box (columns cut off behind a scrollbar)"
+    page.goto(f"{live_server.url}/admin/sinch_whatsapp/bot/{bot.pk}/change/")
+    field = page.locator("#id_base_url_override")
+    assert field.evaluate("e => e.scrollWidth <= e.clientWidth")

@@ -130,3 +130,35 @@ def test_a_sorted_timestamp_column_sorts_by_the_field(admin_client, bot):
     second = OutboundMessage.objects.create(bot=bot, recipient="2", message_type="text", payload={})
     response = admin_client.get(changelist("outboundmessage"), {"o": "1"})
     assert [m.pk for m in response.context["cl"].result_list] == [first.pk, second.pk]
+
+
+def test_the_bot_list_says_where_each_bot_really_sends(admin_client, make_bot):
+    make_bot()
+    make_bot(name="Sandboxed", sinch_bot_id="sandboxed", base_url_override="http://127.0.0.1:8765/us1")
+    html = admin_client.get(changelist("bot")).content.decode()
+    assert "US (us1.whatsapp.api.sinch.com)" in html
+    assert "127.0.0.1:8765 (override; region US)" in html
+
+
+def test_the_base_url_override_input_is_wide_enough_for_a_whole_url(admin_client, make_bot):
+    bot = make_bot(base_url_override="http://sinch-sandbox.internal.example.com:8765/us1")
+    page = admin_client.get(reverse("admin:sinch_whatsapp_bot_change", args=[bot.pk])).content.decode()
+    [tag] = [part for part in page.split("<input") if 'name="base_url_override"' in part]
+    assert 'size="80"' in tag and "width: 40em" in tag
+
+
+def test_contact_labels_read_as_a_person_writes_them(admin_client, bot):
+    contact = Contact.objects.create(bot=bot, number="+46732001122")
+    listing = admin_client.get(changelist("contact")).content.decode()
+    page = admin_client.get(reverse("admin:sinch_whatsapp_contact_change", args=[contact.pk])).content.decode()
+    for html in (listing, page):
+        assert "Opt in state" not in html and "Opt-in" in html
+    assert "Last message from the contact" in page and "WhatsApp checked at" in page
+
+
+def test_the_console_stylesheet_is_served_from_the_package(admin_client, bot):
+    html = admin_client.get(changelist("outboundmessage")).content.decode()
+    assert "/static/django_sinch_whatsapp/admin.css" in html
+    from django.contrib.staticfiles import finders
+
+    assert finders.find("django_sinch_whatsapp/admin.css")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from django import forms
 from django.contrib import admin, messages
@@ -57,6 +58,8 @@ class BotForm(SecretFieldsFormMixin, forms.ModelForm):
         label=capfirst(Bot._meta.get_field("base_url_override").verbose_name),
         required=False,
         assume_scheme="https",
+        # Wide enough for a whole sandbox or proxy URL (the admin's default input cuts it off).
+        widget=forms.URLInput(attrs={"class": "vURLField", "size": 80, "style": "width: 40em; max-width: 100%"}),
         help_text=Bot._meta.get_field("base_url_override").help_text,
     )
     keep_current_key_as_previous = forms.BooleanField(
@@ -152,7 +155,7 @@ class BotAdmin(TenantScopedAdminMixin, TimestampsToTheSecondMixin, CallbackRefus
     change_form_template = "admin/django_sinch_whatsapp/change_form.html"  # the console buttons
     change_list_template = "admin/django_sinch_whatsapp/bot_change_list.html"  # the dashboard button
     form = BotForm
-    list_display = ["name", "sinch_bot_id", "region", "tenant", "is_active", "signing", "rotating", "created_at"]
+    list_display = ["name", "sinch_bot_id", "sends_to", "tenant", "is_active", "signing", "rotating", "created_at"]
     list_filter = ["region", "is_active"]
     search_fields = ["name", "sinch_bot_id"]
     list_select_related = ["tenant"]
@@ -206,6 +209,14 @@ class BotAdmin(TenantScopedAdminMixin, TimestampsToTheSecondMixin, CallbackRefus
         """The add and change views: the typed secrets stay out of error reports (POST and frame locals)."""
         mark_sensitive_post_parameters(request)
         return super().changeform_view(request, object_id, form_url, extra_context)
+
+    @admin.display(description=_("sends to"), ordering="region")
+    def sends_to(self, obj: Bot) -> str:
+        """Where requests really go: an override's host, else the region's Sinch host."""
+        if obj.base_url_override:
+            host = urlsplit(obj.base_url_override).netloc or obj.base_url_override
+            return f"{host} (override; region {obj.region.upper()})"
+        return str(obj.get_region_display())
 
     @admin.display(description=_("signed callbacks"), boolean=True)
     def signing(self, obj: Bot) -> bool:
