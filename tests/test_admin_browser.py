@@ -152,3 +152,116 @@ def test_error_list_and_reprocessing_a_callback(page, live_server, bot, errored_
     assert event.processing_state == "processed"
     delivered.refresh_from_db()
     assert delivered.state == MessageState.DELIVERED
+
+
+# -- the console: send, inbox, reply, dashboard ---------------------------------------------
+
+SCREENSHOTS = Path(os.environ.get("SINCH_SCREENSHOTS") or ARTIFACTS / "screenshots")
+
+
+def screenshot(page, name: str) -> None:
+    """Saved for people (CI keeps the folder as an artifact): look at them when a console page changes."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def test_operator_sends_sees_read_gets_a_reply_and_answers(
+    page, live_server, live_sandbox_bot, fresh_sandbox, make_bot
+):
+    from django_sinch_whatsapp.models import InboundMessage
+
+    from .conftest import wait_for
+
+    bot = live_sandbox_bot
+    page.goto(f"{live_server.url}/admin/sinch_whatsapp/bot/{bot.pk}/change/")
+    page.click("a.sinch-send-link")
+    page.fill("#id_numbers", "+46 73 200 11 22")
+    page.select_option("#id_kind", "template")
+    page.fill("#id_template", "order_update")
+    page.fill("#id_body_params", "Ada\n#1234")
+    screenshot(page, "01-send-template")
+    page.click("input[name=_send]")
+    page.wait_for_url(re.compile(r"/contact/\d+/inbox/$"))
+    sent = OutboundMessage.objects.get(bot=bot)
+    assert wait_for(lambda: OutboundMessage.objects.get(pk=sent.pk).state == MessageState.READ)
+    page.reload()
+    bubble = page.locator("#conversation li.out").first
+    assert bubble.get_attribute("data-state") == "read"
+    assert "order_update" in bubble.inner_text() and "read" in bubble.inner_text()
+    assert "Template only" in page.locator("#window-state").inner_text()
+    screenshot(page, "02-inbox-read")
+
+    fresh_sandbox.inject_inbound(bot.sinch_bot_id, "46732001122", text="Thanks! When does it arrive?")
+    assert wait_for(lambda: InboundMessage.objects.filter(bot=bot).exists())
+    page.reload()
+    assert "Thanks! When does it arrive?" in page.locator("#conversation li.in").last.inner_text()
+    assert "window is open until" in page.locator("#window-state").inner_text()
+    assert page.locator("#id_kind").input_value() == "text"
+    page.fill("#id_text", "Tomorrow before noon.")
+    page.click("input[name=_reply]")
+    page.wait_for_selector(".messagelist .success")
+    assert "Tomorrow before noon." in page.locator("#conversation li.out").last.inner_text()
+    reply = OutboundMessage.objects.get(bot=bot, message_type="text")
+    assert reply.payload["text"] == "Tomorrow before noon." and reply.sinch_message_id
+    screenshot(page, "03-inbox-replied")
+
+    wrong = make_bot(
+        name="Wrong token",
+        sinch_bot_id="wrong-bot",
+        bearer_token="not-the-token",
+        base_url_override=bot.base_url_override,
+    )
+    fresh_sandbox.register_bot(wrong.sinch_bot_id, TOKEN, region="us")
+    page.goto(f"{live_server.url}/admin/sinch_whatsapp/bot/{wrong.pk}/send/")
+    page.fill("#id_numbers", "+46732001122")
+    page.fill("#id_template", "order_update")
+    page.click("input[name=_send]")
+    error = page.wait_for_selector(".sinch-form-errors")
+    assert "Sinch answered HTTP 401" in error.inner_text() and "region" in error.inner_text()
+    assert "not-the-token" not in page.content()
+    screenshot(page, "04-send-401")
+
+    assert wait_for(lambda: OutboundMessage.objects.get(pk=reply.pk).state == MessageState.READ)
+    page.goto(f"{live_server.url}/admin/sinch_whatsapp/bot/")
+    page.click("a.sinch-dashboard-link")
+    page.wait_for_selector("#dashboard-totals")
+    assert page.locator("#total-messages").inner_text() == "3"
+    assert page.locator("#read").inner_text() == "2"
+    assert page.locator("#read-rate").inner_text() == "100.0 %"
+    assert "401" in page.locator("#failures").inner_text()
+    assert int(page.locator("#callbacks-received").inner_text()) >= 6  # the reports of two messages, and the reply
+    assert page.locator("svg.sinch-chart rect").count() >= 2
+    screenshot(page, "05-dashboard")
+
+
+def test_changelist_columns_are_not_clipped_at_1400_px(page, live_server, bot, errored_message):
+    from django_sinch_whatsapp.models import CallbackEvent, Contact, InboundMessage
+
+    bot.base_url_override = "http://127.0.0.1:8765/us1"
+    bot.previous_callback_key = CALLBACK_KEY
+    bot.save()
+    contact = Contact.objects.create(bot=bot, number="+46732001122", profile_name="Ada Lovelace")
+    InboundMessage.objects.create(
+        bot=bot, contact=contact, sinch_message_id="in-1", from_number="46732001122", message_type="text", text="Hi"
+    )
+    CallbackEvent.objects.create(bot=bot, body=b"{}", payload=status_payload("x", "read"), signature_verdict="valid")
+    page.set_viewport_size({"width": 1400, "height": 900})
+    for model in ("bot", "contact", "outboundmessage", "inboundmessage", "callbackevent"):
+        page.goto(f"{live_server.url}/admin/sinch_whatsapp/{model}/")
+        clipped = page.evaluate(
+            """() => [...document.querySelectorAll('#result_list th, #result_list td')]
+                .filter(cell => cell.scrollWidth > cell.clientWidth + 1
+                    || [...cell.querySelectorAll('*')].some(e => e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflow !== 'visible'))
+                .map(cell => cell.innerText.trim())"""
+        )
+        table_right = page.evaluate("() => document.querySelector('#result_list').getBoundingClientRect().right")
+        scrolls = page.evaluate(
+            "() => { const r = document.querySelector('.results'); return r.scrollWidth > r.clientWidth; }"
+        )
+        screenshot(page, f"list-1400-{model}")
+        assert not clipped, f"{model}: clipped {clipped}"
+        assert table_right <= 1400, f"{model}: the table ends at {table_right}px"
+        assert not scrolls, f"{model}: the list is wider than its box (columns cut off behind a scrollbar)"
+    page.goto(f"{live_server.url}/admin/sinch_whatsapp/bot/{bot.pk}/change/")
+    field = page.locator("#id_base_url_override")
+    assert field.evaluate("e => e.scrollWidth <= e.clientWidth")

@@ -9,6 +9,7 @@ from .bots import BotAdmin, BotForm
 from .callbacks import CallbackEventAdmin
 from .common import ReadOnlyAdminMixin, sinch_error_text
 from .messages import ContactAdmin, InboundMessageAdmin, OutboundMessageAdmin, StatusEventInline
+from .provisioning import MediaProviderAdmin, StickerAdmin, StickerpackAdmin
 
 __all__ = [
     "BotAdmin",
@@ -16,8 +17,11 @@ __all__ = [
     "CallbackEventAdmin",
     "ContactAdmin",
     "InboundMessageAdmin",
+    "MediaProviderAdmin",
     "OutboundMessageAdmin",
     "ReadOnlyAdminMixin",
     "StatusEventInline",
+    "StickerAdmin",
+    "StickerpackAdmin",
     "sinch_error_text",
 ]

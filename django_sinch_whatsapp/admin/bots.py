@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from django import forms
 from django.contrib import admin, messages
@@ -20,6 +21,8 @@ from ..sensitive import mark_sensitive_post_parameters
 from ..services.guards import require_active
 from .callbacks import CallbackRefusalsAdminMixin
 from .common import TenantScopedAdminMixin, sinch_error_text
+from .console import console_urls
+from .timestamps import TimestampsToTheSecondMixin
 
 if TYPE_CHECKING:
     from django.contrib.admin.options import _FieldOpts
@@ -55,6 +58,8 @@ class BotForm(SecretFieldsFormMixin, forms.ModelForm):
         label=capfirst(Bot._meta.get_field("base_url_override").verbose_name),
         required=False,
         assume_scheme="https",
+        # Wide enough for a whole sandbox or proxy URL (the admin's default input cuts it off).
+        widget=forms.URLInput(attrs={"class": "vURLField", "size": 80, "style": "width: 40em; max-width: 100%"}),
         help_text=Bot._meta.get_field("base_url_override").help_text,
     )
     keep_current_key_as_previous = forms.BooleanField(
@@ -146,9 +151,11 @@ class BotForm(SecretFieldsFormMixin, forms.ModelForm):
 
 
 @admin.register(Bot)
-class BotAdmin(TenantScopedAdminMixin, CallbackRefusalsAdminMixin, admin.ModelAdmin):
+class BotAdmin(TenantScopedAdminMixin, TimestampsToTheSecondMixin, CallbackRefusalsAdminMixin, admin.ModelAdmin):
+    change_form_template = "admin/django_sinch_whatsapp/change_form.html"  # the console buttons
+    change_list_template = "admin/django_sinch_whatsapp/bot_change_list.html"  # the dashboard button
     form = BotForm
-    list_display = ["name", "sinch_bot_id", "region", "tenant", "is_active", "signing", "rotating", "created_at"]
+    list_display = ["name", "sinch_bot_id", "sends_to", "tenant", "is_active", "signing", "rotating", "created_at"]
     list_filter = ["region", "is_active"]
     search_fields = ["name", "sinch_bot_id"]
     list_select_related = ["tenant"]
@@ -226,6 +233,14 @@ class BotAdmin(TenantScopedAdminMixin, CallbackRefusalsAdminMixin, admin.ModelAd
 
         return ", ".join(f"{name.replace('_', ' ')}: {value}" for name, value in bot_counters(obj).items())
 
+    @admin.display(description=_("sends to"), ordering="region")
+    def sends_to(self, obj: Bot) -> str:
+        """Where requests really go: an override's host, else the region's Sinch host."""
+        if obj.base_url_override:
+            host = urlsplit(obj.base_url_override).netloc or obj.base_url_override
+            return f"{host} (override; region {obj.region.upper()})"
+        return str(obj.get_region_display())
+
     @admin.display(description=_("signed callbacks"), boolean=True)
     def signing(self, obj: Bot) -> bool:
         return bool(obj.callback_key)
@@ -260,3 +275,7 @@ class BotAdmin(TenantScopedAdminMixin, CallbackRefusalsAdminMixin, admin.ModelAd
                 self.message_user(request, f"{where}: {err}", messages.ERROR)
             else:
                 self.message_user(request, f"{where}: credentials accepted by Sinch.", messages.SUCCESS)
+
+    def get_urls(self) -> list[Any]:
+        # The console's pages (send a message ...), before the admin's "<id>/" catch-all.
+        return [*console_urls(self), *super().get_urls()]

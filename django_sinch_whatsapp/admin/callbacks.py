@@ -15,9 +15,34 @@ from django.utils.translation import gettext_lazy as _
 from ..callbacks.processing import process_callback_event
 from ..models import Bot, CallbackEvent, CallbackRefusalStats, ProcessingState
 from .common import BotColumnMixin, ReadOnlyAdminMixin, TenantScopedAdminMixin, json_block, truncate, user_may_change
+from .timestamps import TimestampsToTheSecondMixin
 
 #: How many resulting rows the change page links to.
 EFFECTS_SHOWN = 20
+
+
+def callback_contents(payload: object) -> str:
+    """ "2 statuses", "1 inbound", "1 error", "2 statuses, 1 inbound"; "-" for a body that was not read."""
+    if not isinstance(payload, dict):
+        return "-"
+    parts = []
+    statuses = payload.get("statuses")
+    if isinstance(statuses, list) and statuses:
+        parts.append(f"{len(statuses)} status{'es' if len(statuses) != 1 else ''}")
+    notifications = payload.get("notifications")
+    if isinstance(notifications, list) and notifications:
+        errors = sum(
+            1
+            for entry in notifications
+            if isinstance(entry, dict)
+            and isinstance(entry.get("message"), dict)
+            and entry["message"].get("type") == "error"
+        )
+        if len(notifications) - errors:
+            parts.append(f"{len(notifications) - errors} inbound")
+        if errors:
+            parts.append(f"{errors} error{'s' if errors != 1 else ''}")
+    return ", ".join(parts) or "-"
 
 
 def refusal_summary(bot: Bot) -> str:
@@ -39,13 +64,16 @@ class CallbackRefusalsAdminMixin:
 
 
 @admin.register(CallbackEvent)
-class CallbackEventAdmin(TenantScopedAdminMixin, BotColumnMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class CallbackEventAdmin(
+    TenantScopedAdminMixin, TimestampsToTheSecondMixin, BotColumnMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+):
     """Read-only, and never deleted here: stored nonces are the replay guard, so only the
     retention rule (``manage.py sinch_whatsapp_prune_callbacks``, at least two days) deletes them."""
 
     list_display = [
         "received_at",
         "bot_name",
+        "held",
         "signature_verdict",
         "verified_with",
         "processing_state",
@@ -54,6 +82,9 @@ class CallbackEventAdmin(TenantScopedAdminMixin, BotColumnMixin, ReadOnlyAdminMi
     ]
     list_filter = ["processing_state", "signature_verdict", "bot"]
     list_select_related = ["bot"]
+    # A nonce, or the Sinch id of a message a callback reported on or carried (found through its rows).
+    search_fields = ["=nonce", "status_events__sinch_message_id", "inbound_messages__sinch_message_id"]
+    search_help_text = _("A callback's nonce (exact), or the Sinch message id of a status report or inbound message.")
     date_hierarchy = "received_at"
     show_full_result_count = False
     actions = ["reprocess"]
@@ -82,6 +113,11 @@ class CallbackEventAdmin(TenantScopedAdminMixin, BotColumnMixin, ReadOnlyAdminMi
         ),
         (_("As received"), {"fields": ["headers_json", "raw_body"]}),
     ]
+
+    @admin.display(description=_("held"))
+    def held(self, obj: CallbackEvent) -> str:
+        """What the body carried (whatsapp-callback.md): statuses, inbound messages, error notifications."""
+        return callback_contents(obj.payload)
 
     @admin.display(description=_("error"))
     def error_summary(self, obj: CallbackEvent) -> str:

@@ -16,6 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from ..models import CUSTOMER_CARE_WINDOW, Contact, InboundMessage, OutboundMessage, StatusEvent
 from .actions import ContactActionsMixin, InboundActionsMixin
 from .common import BotColumnMixin, ReadOnlyAdminMixin, TenantScopedAdminMixin, error_block, json_block, truncate
+from .console import console_urls
+from .timestamps import TimestampsToTheSecondMixin
 
 
 class WindowFilter(admin.SimpleListFilter):
@@ -44,12 +46,16 @@ def _changelist_link(model: type[Model], text: str, **filters: Any) -> SafeStrin
 
 
 @admin.register(Contact)
-class ContactAdmin(TenantScopedAdminMixin, ContactActionsMixin, BotColumnMixin, admin.ModelAdmin):
+class ContactAdmin(
+    TenantScopedAdminMixin, TimestampsToTheSecondMixin, ContactActionsMixin, BotColumnMixin, admin.ModelAdmin
+):
+    change_form_template = "admin/django_sinch_whatsapp/change_form.html"  # the console buttons
     list_display = ["number", "profile_name", "bot_name", "opt_in_state", "capability", "last_inbound_at", "window"]
     list_filter = [WindowFilter, "opt_in_state", "capability", "bot"]
     actions = ["opt_in", "opt_out", "check_capability"]
     search_fields = ["number", "profile_name"]
     list_select_related = ["bot"]
+    date_hierarchy = "last_inbound_at"
     # Opt-in, capability and the window are written by services and callbacks, never by hand.
     readonly_fields = [
         "bot",
@@ -70,6 +76,17 @@ class ContactAdmin(TenantScopedAdminMixin, ContactActionsMixin, BotColumnMixin, 
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Every field is read-only: a contact's page is a view (no Save button). The actions
+        # (opt in/out, capability) keep asking for the change permission (``has_sinch_permission``).
+        if obj is not None:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def get_urls(self) -> list[Any]:
+        # The console's pages, before the admin's "<id>/" catch-all.
+        return [*console_urls(self), *super().get_urls()]
 
     @admin.display(description=_("24-hour window"))
     def window(self, obj: Contact) -> str:
@@ -92,6 +109,7 @@ class ContactAdmin(TenantScopedAdminMixin, ContactActionsMixin, BotColumnMixin, 
 class StatusEventInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = StatusEvent
     fk_name = "message"
+    template = "admin/django_sinch_whatsapp/history_inline.html"  # no caption repeated on every row
     extra = 0
     can_delete = False
     readonly_fields = ["received_at", "state", "status", "details", "occurred_at", "callback"]
@@ -105,7 +123,10 @@ class StatusEventInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(OutboundMessage)
-class OutboundMessageAdmin(TenantScopedAdminMixin, BotColumnMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class OutboundMessageAdmin(
+    TenantScopedAdminMixin, TimestampsToTheSecondMixin, BotColumnMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+):
+    change_form_template = "admin/django_sinch_whatsapp/change_form.html"  # the console buttons
     list_display = [
         "created_at",
         "bot_name",
@@ -163,6 +184,10 @@ class OutboundMessageAdmin(TenantScopedAdminMixin, BotColumnMixin, ReadOnlyAdmin
         ]
         return fieldsets
 
+    def get_urls(self) -> list[Any]:
+        # The console's pages, before the admin's "<id>/" catch-all.
+        return [*console_urls(self), *super().get_urls()]
+
     @admin.display(description=_("HTTP"), ordering="error_status_code")
     def error_status(self, obj: OutboundMessage) -> str:
         return str(obj.error_status_code) if obj.error_status_code else ""
@@ -186,8 +211,14 @@ class OutboundMessageAdmin(TenantScopedAdminMixin, BotColumnMixin, ReadOnlyAdmin
 
 @admin.register(InboundMessage)
 class InboundMessageAdmin(
-    TenantScopedAdminMixin, InboundActionsMixin, BotColumnMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+    TenantScopedAdminMixin,
+    TimestampsToTheSecondMixin,
+    InboundActionsMixin,
+    BotColumnMixin,
+    ReadOnlyAdminMixin,
+    admin.ModelAdmin,
 ):
+    change_form_template = "admin/django_sinch_whatsapp/change_form.html"  # the console buttons
     list_display = ["received_at", "bot_name", "sender", "message_type", "preview", "read_at"]
     actions = ["mark_read"]
     list_filter = ["message_type", "bot"]
@@ -216,6 +247,10 @@ class InboundMessageAdmin(
         "callback",
     ]
     fields = list(readonly_fields)
+
+    def get_urls(self) -> list[Any]:
+        # The console's pages, before the admin's "<id>/" catch-all.
+        return [*console_urls(self), *super().get_urls()]
 
     @admin.display(description=_("from"), ordering="from_e164")
     def sender(self, obj: InboundMessage) -> str:

@@ -33,15 +33,22 @@ class Contact(models.Model):
     bot = models.ForeignKey(Bot, on_delete=models.CASCADE, related_name="contacts")
     number = models.CharField(_("number (E.164)"), max_length=40, help_text=_("E.164, e.g. +46732001122."))
     profile_name = models.CharField(_("profile name"), max_length=200, blank=True, default="")
-    opt_in_state = models.CharField(max_length=16, choices=OptInState.choices, default=OptInState.UNKNOWN)
-    opt_in_changed_at = models.DateTimeField(null=True, blank=True)
+    opt_in_state = models.CharField(_("opt-in"), max_length=16, choices=OptInState.choices, default=OptInState.UNKNOWN)
+    opt_in_changed_at = models.DateTimeField(_("opt-in changed at"), null=True, blank=True)
     opt_in_source = models.CharField(
-        max_length=200, blank=True, default="", help_text=_("Who or what recorded the last opt-in/out.")
+        _("opt-in recorded by"),
+        max_length=200,
+        blank=True,
+        default="",
+        help_text=_("Who or what recorded the last opt-in/out."),
     )
-    capability = models.CharField(max_length=16, choices=Capability.choices, default=Capability.UNKNOWN)
-    capability_checked_at = models.DateTimeField(null=True, blank=True)
+    capability = models.CharField(_("WhatsApp"), max_length=16, choices=Capability.choices, default=Capability.UNKNOWN)
+    capability_checked_at = models.DateTimeField(_("WhatsApp checked at"), null=True, blank=True)
     last_inbound_at = models.DateTimeField(
-        null=True, blank=True, help_text=_("Last message from this contact: opens the 24-hour window.")
+        _("last message from the contact"),
+        null=True,
+        blank=True,
+        help_text=_("Last message from this contact: opens the 24-hour window."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
