@@ -272,3 +272,20 @@ def test_the_bot_pages_link_to_the_dashboards(admin_client, bot):
     assert dashboard_url() in listing
     change = admin_client.get(reverse("admin:sinch_whatsapp_bot_change", args=[bot.pk])).content.decode()
     assert dashboard_url(bot) in change
+
+
+def test_the_dashboard_reports_unknown_messages_without_a_sinch_id(admin_client, make_bot):
+    """Issue 8: rows only a delivery report can settle are counted, with the oldest one's age."""
+    bot = make_bot()
+    other = make_bot(name="Sales", sinch_bot_id="sales")
+    outbound(bot, MessageState.UNKNOWN, 2)
+    outbound(bot, MessageState.UNKNOWN, 1, sinch_message_id="has-an-id")  # reconciliation can ask about it
+    outbound(other, MessageState.UNKNOWN, 3)
+    oldest = bot.outbound_messages.filter(state=MessageState.UNKNOWN, sinch_message_id__isnull=True).first()
+    OutboundMessage.objects.filter(pk=oldest.pk).update(created_at=timezone.now() - timedelta(days=3))
+
+    per_bot = admin_client.get(dashboard_url(bot))
+    assert per_bot.context["unsettleable"].count == 2
+    assert "2 messages in state <em>unknown</em> without a Sinch id" in per_bot.content.decode()
+    overall = admin_client.get(dashboard_url()).context["unsettleable"]
+    assert overall.count == 5 and overall.oldest_created_at < timezone.now() - timedelta(days=2)

@@ -24,6 +24,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from ...models import Bot, CallbackEvent, CallbackRefusalStats, MessageState, OutboundMessage
+from ...services.reconciliation import unknown_without_sinch_id
 from ..scoping import scope_queryset
 from .base import render, scoped_object
 from .charts import stacked_bars
@@ -176,6 +177,12 @@ def _dashboard(model_admin: Any, request: HttpRequest, bot: Bot | None) -> HttpR
             "callbacks": callbacks(events, refusals),
             "bots": per_bot(messages) if bot is None else [],
             "chart": stacked_bars(labels, series),
+            # Issue 8: rows only a delivery report can settle (reconciliation cannot look them up), all time.
+            "unsettleable": unknown_without_sinch_id(
+                scope_queryset(request, OutboundMessage.objects.all()).filter(
+                    **({"bot": bot} if bot is not None else {})
+                )
+            ),
         },
     )
 
