@@ -39,6 +39,7 @@ from django.utils import timezone
 from .. import dispatch
 from ..client import messages as builders
 from ..client.client import MAX_NUMBERS_PER_REQUEST
+from ..clients import verifier_for_bot
 from ..conf import app_settings
 from ..exceptions import IdempotencyKeyInProgress, MessageValidationError, OutsideCustomerCareWindow, SinchAPIError
 from ..models import Bot, IdempotencyKey, MessageType, OutboundMessage
@@ -53,6 +54,8 @@ WINDOW_CLOSED_REASON = "the 24-hour customer care window is closed (no message f
 CHUNK = MAX_NUMBERS_PER_REQUEST
 #: Recipients per transaction when dispatch is deferred (Celery, or inside the caller's transaction).
 DEFERRED_CHUNK = 25 * MAX_NUMBERS_PER_REQUEST
+#: A well-formed number, to ask the transport whether it can carry a message at all.
+PROBE_RECIPIENT = "46732001122"
 #: What an outcome keeps in memory, whatever the number of recipients.
 KEPT_ROWS = 1_000
 KEPT_REJECTIONS = 100
@@ -182,6 +185,8 @@ def send_message(
         message = builders.validate_message(
             message, header_text_length=header_text_length, body_text_length=body_text_length
         )
+    # The bot's transport must be able to carry it (no stickers on Conversation, say): refused before any row.
+    verifier_for_bot(bot).build_requests(message, [PROBE_RECIPIENT])
     # whatsapp-message.md: callback is a URL Sinch posts to; refused here, before any row or request.
     field = "callback" if callback_url is not None else "callback (the bot's, from SINCH_WHATSAPP['PUBLIC_BASE_URL'])"
     callback = builders.validate_callback_url(callback_url if callback_url is not None else bot.callback_url, field)

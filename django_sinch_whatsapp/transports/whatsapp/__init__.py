@@ -45,7 +45,7 @@ class WhatsAppTransport(Transport):
         statuses = self.client.send_message(
             request.body["to"], request.body["message"], callback=request.body.get("callback")
         )
-        return [SentMessage(s.recipient, s.message_id, s.state) for s in statuses]
+        return [SentMessage(s.recipient, s.message_id, s.state, {"status": s.status}) for s in statuses]
 
     def verify_signature(
         self, headers: Mapping[str, str], raw_body: bytes, keys: Iterable[tuple[str, str]], *, now: float | None = None
