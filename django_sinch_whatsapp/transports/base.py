@@ -144,6 +144,10 @@ class Transport(ABC):
         names = {name.lower() for name in headers}
         return any(header in names for header in self.signature_headers)
 
+    def signature_nonce(self, headers: Mapping[str, str]) -> str:
+        """The nonce of a signed callback (for replay detection); '' when the scheme has none."""
+        return ""
+
     @abstractmethod
     def verify_signature(
         self, headers: Mapping[str, str], raw_body: bytes, keys: Iterable[tuple[str, str]], *, now: float | None = None
