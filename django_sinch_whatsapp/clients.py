@@ -29,6 +29,11 @@ def client_for_bot(bot: Bot) -> SinchWhatsAppClient:
     Reuse keeps the HTTP connection pool warm; any change of credentials or
     settings yields a fresh client.
     """
+    if bot.transport != "whatsapp":
+        # Only the standalone API has this client: a legacy-only call for another transport is refused, named.
+        from .transports import FeatureNotSupported
+
+        raise FeatureNotSupported(bot.transport, "the standalone WhatsApp API", available_on=("whatsapp",))
     token = bot.bearer_token.reveal()
     retry = RetryPolicy(
         total=int(app_settings.RETRY_TOTAL),

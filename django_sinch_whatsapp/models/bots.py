@@ -68,6 +68,8 @@ def transport_choices() -> list[tuple[str, str]]:
     return [(name, name) for name in transport_names()]
 
 
+#: The write-only secret each built-in transport sends to Sinch: typed again when the bot moves (host, tenant).
+SECRET_CREDENTIAL: dict[str, str] = {"whatsapp": "bearer_token", "conversation": "key_secret"}
 #: The credential fields each built-in transport needs (model, admin form and API validate with it).
 REQUIRED_CREDENTIALS: dict[str, tuple[str, ...]] = {
     "whatsapp": ("sinch_bot_id", "bearer_token"),

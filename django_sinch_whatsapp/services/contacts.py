@@ -24,7 +24,8 @@ from ..client.client import SinchWhatsAppClient
 from ..clients import client_for_bot
 from ..models import Bot, Capability, InboundMessage, OptInState
 from ..phone import Recipient, best_effort_e164
-from .guards import require_active
+from ..transports.base import Feature
+from .guards import require_active, require_feature
 from .numbers import CapabilityOutcome, NumbersOutcome, _in_batches
 from .recipients import contacts_for
 
@@ -133,14 +134,17 @@ def mark_read(inbound_message: InboundMessage, *, force: bool = False) -> Inboun
 
 def blacklist_add(bot: Bot, numbers: Sequence[str] | str) -> NumbersOutcome:
     """``POST /provision/blacklist``: these numbers stop generating inbound callbacks (within ~5 minutes)."""
+    require_feature(bot, Feature.BLACKLIST)
     return _in_batches(bot, numbers, lambda client, batch: client.blacklist_add(batch))
 
 
 def blacklist_remove(bot: Bot, numbers: Sequence[str] | str) -> NumbersOutcome:
     """``DELETE /provision/blacklist``."""
+    require_feature(bot, Feature.BLACKLIST)
     return _in_batches(bot, numbers, lambda client, batch: client.blacklist_remove(batch))
 
 
 def list_blacklist(bot: Bot) -> list[str]:
     """Every blacklisted number in E.164, read page by page from page 0."""
+    require_feature(bot, Feature.BLACKLIST)
     return [best_effort_e164(number) for number in client_for_bot(bot).iter_blacklist()]
