@@ -187,3 +187,18 @@ def test_other_triggers_are_stored_and_surfaced_never_a_5xx(bot, payload):
     assert response.status_code == 200, response.content
     event = CallbackEvent.objects.get()
     assert event.processing_error  # says what was kept without being applied
+
+
+def test_a_signature_differing_only_in_unused_base64_bits_is_refused(bot):
+    """Found by the byte-flip test: '...A=' and '...B=' decode alike when the last bits are padding."""
+
+    def tamper(body, headers):
+        headers = dict(headers)
+        signature = headers["x-sinch-webhook-signature"]
+        alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+        index = alphabet.index(signature[-2])
+        headers["x-sinch-webhook-signature"] = signature[:-2] + alphabet[index ^ 0x01] + "="
+        return body, headers
+
+    response = _post(bot, _report("MSG1", "DELIVERED"), tamper=tamper)
+    assert response.status_code == 403 and not CallbackEvent.objects.exists()
