@@ -9,7 +9,6 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('sinch_whatsapp', '0007_send_ids_and_idempotency_keys'),
-        ('tenants', '0001_initial'),
     ]
 
     operations = [
