@@ -137,5 +137,5 @@ def test_verify_credentials_on_a_conversation_bot_asks_for_a_token(admin_client,
 
 def test_a_legacy_only_contact_action_on_a_conversation_bot_says_so(admin_client, conversation_bot):
     contact = Contact.objects.create(bot=conversation_bot, number="+46732001122")
-    texts = _action(admin_client, "contact", "opt_in", [contact.pk])
-    assert any("'conversation' transport" in t for t in texts), texts
+    texts = _action(admin_client, "contact", "check_capability", [contact.pk])
+    assert any("synchronous capability is not available on the 'conversation' transport" in t for t in texts), texts

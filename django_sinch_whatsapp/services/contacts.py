@@ -21,7 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..client.client import SinchWhatsAppClient
-from ..clients import client_for_bot
+from ..clients import client_for_bot, transport_for_bot
 from ..models import Bot, Capability, InboundMessage, OptInState
 from ..phone import Recipient, best_effort_e164
 from ..transports.base import Feature
@@ -84,7 +84,13 @@ def opt_out(
 
 
 def check_capability(bot: Bot, numbers: Sequence[str] | str) -> CapabilityOutcome:
-    """``POST /capability`` (whatsapp-capability.md); stores capable/not capable and the time on each contact."""
+    """``POST /capability`` (whatsapp-capability.md); stores capable/not capable and the time on each contact.
+
+    The answer comes in the same call, which only the standalone API does: a
+    Conversation bot is refused (``FeatureNotSupported``), since its
+    ``capability:query`` is answered later by a callback that is stored, not applied.
+    """
+    require_feature(bot, Feature.SYNCHRONOUS_CAPABILITY)
     outcome = CapabilityOutcome()
 
     def record(batch: list[Recipient], answer: Any) -> None:
@@ -116,14 +122,18 @@ def check_capability(bot: Bot, numbers: Sequence[str] | str) -> CapabilityOutcom
 
 
 def mark_read(inbound_message: InboundMessage, *, force: bool = False) -> InboundMessage:
-    """``POST /events`` with ``type: read`` (whatsapp-callback.md), then set ``read_at``.
+    """Mark read at Sinch through the bot's transport, then set ``read_at``.
 
+    The standalone API's ``POST /events`` with ``type: read`` (whatsapp-callback.md);
+    the Conversation API's ``events:send`` with a ``read_message_event`` to the sender.
     A message already marked read is left alone unless ``force`` (no second call).
     """
     if inbound_message.read_at is not None and not force:
         return inbound_message
-    require_active(inbound_message.bot)
-    client_for_bot(inbound_message.bot).mark_as_read(inbound_message.sinch_message_id)
+    bot = inbound_message.bot
+    require_active(bot)
+    sender = (inbound_message.from_number or inbound_message.from_e164).lstrip("+")  # as Sinch named the sender
+    transport_for_bot(bot).mark_as_read(inbound_message.sinch_message_id, sender)
     inbound_message.read_at = inbound_message.read_at or timezone.now()
     inbound_message.save(update_fields=["read_at"])
     return inbound_message

@@ -43,7 +43,8 @@ from ..clients import verifier_for_bot
 from ..conf import app_settings
 from ..exceptions import IdempotencyKeyInProgress, MessageValidationError, OutsideCustomerCareWindow, SinchAPIError
 from ..models import Bot, IdempotencyKey, MessageType, OutboundMessage
-from ..phone import Recipient
+from ..phone import GROUP_PREFIX, Recipient
+from ..transports.base import Feature
 from . import idempotency
 from .recipients import RejectedRecipient, contacts_by_number, default_region_for, normalize_numbers
 
@@ -149,6 +150,12 @@ class _KeyTaken(Exception):
     """The idempotency key's INSERT lost: an earlier request holds it."""
 
 
+def _refuse_groups(transport: Any, values: Iterable[Any]) -> None:
+    """A ``group:`` id for a transport without groups (Conversation) is the caller's error, named, not a reject."""
+    if any(str(value).strip().lower().startswith(GROUP_PREFIX) for value in values):
+        transport.require(Feature.GROUPS)
+
+
 def send_message(
     bot: Bot,
     to: Iterable[str] | str,
@@ -186,7 +193,10 @@ def send_message(
             message, header_text_length=header_text_length, body_text_length=body_text_length
         )
     # The bot's transport must be able to carry it (no stickers on Conversation, say): refused before any row.
-    verifier_for_bot(bot).build_requests(message, [PROBE_RECIPIENT])
+    transport = verifier_for_bot(bot)
+    transport.build_requests(message, [PROBE_RECIPIENT])
+    if not transport.supports(Feature.GROUPS) and isinstance(to, (str, list, tuple)):
+        _refuse_groups(transport, [to] if isinstance(to, str) else to)  # a list: before any row
     # whatsapp-message.md: callback is a URL Sinch posts to; refused here, before any row or request.
     field = "callback" if callback_url is not None else "callback (the bot's, from SINCH_WHATSAPP['PUBLIC_BASE_URL'])"
     callback = builders.validate_callback_url(callback_url if callback_url is not None else bot.callback_url, field)
@@ -241,6 +251,7 @@ class _Sender:
         self.default_region = default_region_for(bot)
         self.seen: set[str] = set()  # wire numbers already taken: the same number twice is sent once
         self.closed_examples: list[str] = []
+        self.groups = verifier_for_bot(bot).supports(Feature.GROUPS)
 
     def run(self, values: Iterable[str]) -> None:
         given = 0
@@ -248,6 +259,8 @@ class _Sender:
         pending: list[Recipient] = []  # full chunks go out as they fill, so batches stay 20 (ceil(N / 20) requests)
         for chunk in _chunks(iter(values), size):
             given += len(chunk)
+            if not self.groups:
+                _refuse_groups(verifier_for_bot(self.bot), chunk)  # a generator: before this chunk's rows
             recipients, rejected = normalize_numbers(
                 chunk, field="to", allow_groups=True, default_region=self.default_region
             )
