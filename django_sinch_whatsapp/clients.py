@@ -12,6 +12,7 @@ from django.views.decorators.debug import sensitive_variables
 from .client.client import SinchWhatsAppClient
 from .client.retry import RetryPolicy
 from .conf import app_settings
+from .transports import Transport
 
 if TYPE_CHECKING:
     from .models import Bot
@@ -28,6 +29,11 @@ def client_for_bot(bot: Bot) -> SinchWhatsAppClient:
     Reuse keeps the HTTP connection pool warm; any change of credentials or
     settings yields a fresh client.
     """
+    if bot.transport != "whatsapp":
+        # Only the standalone API has this client: a legacy-only call for another transport is refused, named.
+        from .transports import FeatureNotSupported
+
+        raise FeatureNotSupported(bot.transport, "the standalone WhatsApp API", available_on=("whatsapp",))
     token = bot.bearer_token.reveal()
     retry = RetryPolicy(
         total=int(app_settings.RETRY_TOTAL),
@@ -75,3 +81,87 @@ def clear_client_cache() -> None:
         while _cache:
             _, client = _cache.popitem()
             client.close()
+        while _conversation_cache:
+            _, transport = _conversation_cache.popitem()
+            transport.client.close()
+
+
+_conversation_cache: OrderedDict[tuple[object, ...], Transport] = OrderedDict()
+
+
+def transport_for_bot(bot: Bot) -> Transport:
+    """The bot's :class:`~.transports.Transport` with its HTTP client: the one place that reads ``bot.transport``.
+
+    Everything above the seam (dispatch, services, the webhook) asks this for
+    the transport and never branches on its name. Clients are pooled per bot
+    and credentials, like :func:`client_for_bot`.
+    """
+    from .transports import get_transport
+
+    cls = get_transport(bot.transport)
+    if cls.name == "conversation":
+        return _conversation_transport(bot)
+    if cls.name == "whatsapp":
+        return cls(client_for_bot(bot))
+    # A project's own transport builds its client from the bot itself.
+    from_bot = getattr(cls, "from_bot", None)
+    return from_bot(bot) if callable(from_bot) else cls()
+
+
+def verifier_for_bot(bot: Bot) -> Transport:
+    """The bot's transport without a client: enough to verify and parse its callbacks (no credential read)."""
+    from .transports import get_transport
+
+    return get_transport(bot.transport)()
+
+
+@sensitive_variables("secret")
+def _conversation_transport(bot: Bot) -> Transport:
+    from .client.targets import check_target
+    from .transports.conversation import ConversationTransport
+    from .transports.conversation.auth import AccessKey
+    from .transports.conversation.client import ConversationClient
+
+    secret = bot.key_secret.reveal()
+    override = bot.base_url_override.rstrip("/")
+    hosts = tuple(app_settings.override_hosts()) if override else None
+    if override:
+        # The override receives the access key (token endpoint) and the tokens: checked before every use.
+        check_target(override, hosts)
+    options = (
+        float(app_settings.CONNECT_TIMEOUT),
+        float(app_settings.READ_TIMEOUT),
+        int(app_settings.RETRY_TOTAL),
+        str(app_settings.USER_AGENT_SUFFIX),
+        bool(app_settings.LOG_HTTP),
+        hosts,
+    )
+    key = (
+        bot.pk,
+        bot.project_id,
+        bot.app_id,
+        bot.conversation_region,
+        override,
+        bot.key_id,
+        hashlib.sha256(secret.encode()).hexdigest(),
+        options,
+    )
+    with _lock:
+        transport = _conversation_cache.get(key)
+        if transport is not None:
+            _conversation_cache.move_to_end(key)
+            return transport
+        client = ConversationClient.from_settings(
+            project_id=bot.project_id,
+            app_id=bot.app_id,
+            key=AccessKey(bot.key_id, secret),
+            region=bot.conversation_region or "us",
+            base_url=override,
+            allowed_hosts=hosts,
+        )
+        transport = ConversationTransport(client)
+        _conversation_cache[key] = transport
+        while len(_conversation_cache) > _MAX_CACHED:
+            _, old = _conversation_cache.popitem(last=False)
+            old.client.close()
+        return transport

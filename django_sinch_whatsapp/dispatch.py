@@ -37,7 +37,7 @@ from . import signals
 from .answers import first_state as _first_state
 from .answers import orphans_exist, store_answers
 from .client.client import MessageStatus
-from .clients import client_for_bot
+from .clients import transport_for_bot
 from .conf import app_settings
 from .exceptions import SinchAPIError, SinchRequestMayHaveBeenSent
 from .models import STATE_RANK, Bot, MessageState, OutboundMessage
@@ -159,23 +159,34 @@ def _deliver_request(rows: list[OutboundMessage]) -> BatchResult:
         _record_error(rows, SinchAPIError("Bot is inactive", "Nothing was sent: the bot is switched off."))
         return result
     try:
-        client = client_for_bot(bot)
+        transport = transport_for_bot(bot)
+        # Our row ids travel as correlation ids where the wire has them, so a report can always be matched.
+        requests = transport.build_requests(
+            first.payload,
+            [row.recipient for row in rows],
+            correlation_ids=[str(row.pk) for row in rows],
+            callback_url=first.callback_url or "",
+        )
     except Exception:
         release(rows)  # nothing was sent: the outbox may send these rows later
         raise
-    try:
-        statuses = client.send_message(
-            [row.recipient for row in rows], first.payload, callback=first.callback_url or None
-        )
-    except SinchRequestMayHaveBeenSent as err:
-        _record_unknown(rows, err)
-        result.error = err
-        return result
-    except SinchAPIError as err:
-        _record_error(rows, err)
-        result.error = err
-        return result
-    result.sent = _record_answer(bot, rows, statuses)
+    # One request per group the transport takes (20 on the standalone API, 1 on Conversation), in order.
+    start = 0
+    for request in requests:
+        part = rows[start : start + len(request.recipients)]
+        start += len(part)
+        try:
+            sent = transport.send(request)
+        except SinchRequestMayHaveBeenSent as err:
+            _record_unknown(part, err)  # never re-sent: its outcome is settled by a report or reconciliation
+            result.error = result.error or err
+            continue
+        except SinchAPIError as err:
+            _record_error(part, err)
+            result.error = result.error or err
+            continue
+        statuses = [MessageStatus(s.message_id, s.recipient, str(s.raw.get("status", "")), s.state) for s in sent]
+        result.sent += _record_answer(bot, part, statuses)
     return result
 
 

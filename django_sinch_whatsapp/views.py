@@ -33,6 +33,7 @@ from .callbacks.processing import (
 from .callbacks.refusals import record_refusal
 from .callbacks.signature import ALGORITHM_HEADER, NONCE_HEADER, SIGNATURE_HEADER, SignatureError
 from .callbacks.verification import Verification, key_fingerprint, verify_callback
+from .clients import verifier_for_bot
 from .conf import app_settings
 from .exceptions import SecretDecryptionError
 from .models import Bot, CallbackEvent, ProcessingState
@@ -41,7 +42,18 @@ from .models.callbacks import NONCE_SHOWN_CHARS
 logger = logging.getLogger("django_sinch_whatsapp.webhook")
 
 #: Headers kept with each stored callback (the signature headers, for audit and replay).
-STORED_HEADERS = ("Content-Type", "User-Agent", SIGNATURE_HEADER, ALGORITHM_HEADER, NONCE_HEADER)
+STORED_HEADERS = (
+    "Content-Type",
+    "User-Agent",
+    SIGNATURE_HEADER,
+    ALGORITHM_HEADER,
+    NONCE_HEADER,
+    # conversation-callbacks.md, "Signature" (the Conversation transport's scheme).
+    "x-sinch-webhook-signature",
+    "x-sinch-webhook-signature-nonce",
+    "x-sinch-webhook-signature-timestamp",
+    "x-sinch-webhook-signature-algorithm",
+)
 NONCE_REUSED = "nonce already used with another body for this signing key"
 
 
@@ -84,7 +96,11 @@ class CallbackView(View):
         except Refused as refusal:
             return self._refuse(bot, request, refusal)
 
-        prepared = prepare(decoded.payload, unreadable_reason="" if decoded.readable else decoded.anomalies[0])
+        prepared = prepare(
+            decoded.payload,
+            unreadable_reason="" if decoded.readable else decoded.anomalies[0],
+            parse=verifier_for_bot(bot).parse_callback,
+        )
         event = self._new_event(bot, request, body, decoded.payload, verification, prepared)
         event.anomalies = [*decoded.anomalies, *prepared.anomalies, *event.anomalies]
         try:

@@ -104,3 +104,46 @@ def make_client(sandbox: Any, *, region: str = "us", cache_alias: str = "default
         client.tokens.key, base_url + "/oauth2/token", cache_alias=cache_alias, sleep=lambda s: None
     )
     return client
+
+
+def conversation_bot_values(sandbox: Any, **overrides: Any) -> dict[str, Any]:
+    """Model values of a Conversation bot on the sandbox's Conversation wire (region ``us``)."""
+    values = {
+        "name": "Conversation support",
+        "transport": "conversation",
+        "sinch_bot_id": "",
+        "bearer_token": "",
+        "project_id": PROJECT,
+        "app_id": APP,
+        "key_id": KEY_ID,
+        "key_secret": KEY_SECRET,
+        "conversation_region": "us",
+        "callback_key": WEBHOOK_SECRET,
+        "base_url_override": sandbox.conversation.url("us"),
+    }
+    values.update(overrides)
+    return values
+
+
+@pytest.fixture
+def conversation_bot(make_bot, fresh_sandbox, conversation_app):
+    """A Conversation bot whose Sinch is the sandbox; its delivery reports go nowhere."""
+    return make_bot(**conversation_bot_values(fresh_sandbox))
+
+
+@pytest.fixture
+def live_conversation_bot(make_bot, fresh_sandbox, conversation_app, live_server):
+    """A Conversation bot on the sandbox whose signed callbacks come back to the live Django server."""
+    bot = make_bot(**conversation_bot_values(fresh_sandbox))
+    conversation_app.register_app(
+        PROJECT, APP, region="us", webhook_url=live_server.url + bot.callback_path, webhook_secret=WEBHOOK_SECRET
+    )
+    return bot
+
+
+@pytest.fixture(params=["whatsapp", "conversation"])
+def any_transport_bot(request, make_bot, fresh_sandbox):
+    """A bot on the sandbox, once per transport: service-level tests that must hold for both."""
+    if request.param == "conversation":
+        return request.getfixturevalue("conversation_bot")
+    return request.getfixturevalue("sandbox_bot")

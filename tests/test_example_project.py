@@ -22,8 +22,22 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _installed_package_is_elsewhere(env: dict[str, str]) -> bool:
+    """The venv's editable install may point at another checkout (a worktree): then test this one's code."""
+    where = subprocess.run(
+        [sys.executable, "-c", "import django_sinch_whatsapp as p; print(p.__file__)"],
+        cwd="/",
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    return not where.startswith(str(REPO))
+
+
 @pytest.fixture
-def demo(tmp_path):
+def demo(tmp_path, request):
+    flags = list(getattr(request, "param", ()))
     port, sandbox_port = free_port(), free_port()
     site = f"http://127.0.0.1:{port}"
     env = {
@@ -35,6 +49,8 @@ def demo(tmp_path):
         "DJANGO_SETTINGS_MODULE": "example.settings",
     }
     env.pop("PYTHONPATH", None)  # the example must run from an installed package, as a user has it
+    if _installed_package_is_elsewhere(env):
+        env["PYTHONPATH"] = str(REPO)
     log = tmp_path / "demo.log"
     with log.open("w") as out:
         process = subprocess.Popen(
@@ -46,6 +62,7 @@ def demo(tmp_path):
                 f"127.0.0.1:{port}",
                 "--sandbox-port",
                 str(sandbox_port),
+                *flags,
             ],
             cwd=REPO,
             env=env,
@@ -98,6 +115,37 @@ def test_demo_sends_a_text_that_reaches_read_with_five_reports(demo):
     message = wait_for(read, timeout=20)
     assert message, log.read_text()[-3000:]
     assert [h["state"] for h in message["history"]] == ["queued", "dispatched", "sent", "delivered", "read"]
+
+
+@pytest.mark.parametrize("demo", [["--conversation"]], indirect=True)
+def test_demo_conversation_sends_a_text_that_reaches_read_over_the_conversation_wire(demo):
+    site, log = demo
+    auth = ("admin", "demo-pw")
+    text = log.read_text()
+    assert "demo is up" in text and "Conversation app" in text, text
+    # The greeting comes as a signed Conversation ``message`` callback and opens the window.
+    inbound = wait_for(
+        lambda: requests.get(f"{site}/api/sinch-whatsapp/inbound/", auth=auth, timeout=5).json()["results"]
+    )
+    assert inbound and inbound[0]["text"].startswith("Hi!")
+    [bot] = requests.get(f"{site}/api/sinch-whatsapp/bots/", auth=auth, timeout=5).json()
+    assert bot["transport"] == "conversation" and "key_secret" not in bot
+    response = requests.post(
+        f"{site}/api/sinch-whatsapp/bots/{bot['id']}/send/",
+        json={"to": ["46732001122"], "text": "Your order ships today."},
+        auth=auth,
+        timeout=20,
+    )
+    assert response.status_code == 201, response.text
+    message_id = response.json()["messages"][0]["id"]
+
+    def read():
+        message = requests.get(f"{site}/api/sinch-whatsapp/messages/{message_id}/", auth=auth, timeout=5).json()
+        return message if message["state"] == "read" else None
+
+    message = wait_for(read, timeout=20)
+    assert message, log.read_text()[-3000:]
+    assert [h["state"] for h in message["history"]] == ["queued", "dispatched", "delivered", "read"]
 
 
 def test_a_second_demo_on_a_taken_port_fails_before_touching_the_first(demo, tmp_path):

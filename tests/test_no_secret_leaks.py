@@ -288,3 +288,20 @@ def test_the_sandbox_control_api_never_returns_a_token(sandbox_bot, fresh_sandbo
     assert [entry["token_matched"] for entry in recorded] == [True, False]
     # The in-process log is the same redacted record.
     assert SANDBOX_TOKEN not in repr(fresh_sandbox.requests_log)
+
+
+def test_a_conversation_bots_key_secret_is_never_shown(admin_client, make_bot, fresh_sandbox, caplog):
+    """The access key secret is write-only like the bearer token: not in str, repr, admin pages or the API."""
+    from tests.conversation_helpers import KEY_SECRET, conversation_bot_values
+
+    bot = make_bot(**conversation_bot_values(fresh_sandbox))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT key_secret FROM sinch_whatsapp_bot WHERE id = %s", [bot.pk])
+        (ciphertext,) = cursor.fetchone()
+    assert ciphertext and KEY_SECRET not in ciphertext
+    seen = [str(bot), repr(bot), repr(vars(bot)), str(bot.key_secret), repr(bot.key_secret)]
+    seen.append(admin_client.get(f"/admin/sinch_whatsapp/bot/{bot.pk}/change/").content.decode())
+    seen.append(admin_client.get("/admin/sinch_whatsapp/bot/").content.decode())
+    seen.append(caplog.text)
+    for text in seen:
+        assert KEY_SECRET not in text and ciphertext not in text

@@ -86,7 +86,7 @@ def test_inline_dispatch_that_cannot_start_releases_the_claim_for_reconciliation
     def broken(bot):
         raise RuntimeError("client cannot be built")
 
-    monkeypatch.setattr(dispatch, "client_for_bot", broken)
+    monkeypatch.setattr(dispatch, "transport_for_bot", broken)
     outcome = services.send_text(sandbox_bot, ["46732001122"], "Hi", allow_outside_window=True)
     monkeypatch.undo()
     assert outcome.pending_batches == 1 and "client cannot be built" in outcome.dispatch_errors[0]

@@ -216,14 +216,14 @@ def test_a_batch_is_sent_at_most_once_even_if_dispatched_twice(sandbox_bot, fres
     assert outcome.messages[0].dispatched_at is None
     batch_id = outcome.messages[0].batch_id
     # A second delivery of the same batch while the first is still in flight (a redelivered task).
-    real_send = dispatch.client_for_bot(sandbox_bot).send_message
+    real_send = dispatch.transport_for_bot(sandbox_bot).client.send_message
     nested = []
 
     def send_and_redeliver(*args, **kwargs):
         nested.append(dispatch.deliver_batch(batch_id))
         return real_send(*args, **kwargs)
 
-    client = dispatch.client_for_bot(sandbox_bot)
+    client = dispatch.transport_for_bot(sandbox_bot).client
     monkeypatch.setattr(client, "send_message", send_and_redeliver)
     first = dispatch.deliver_batch(batch_id)
     assert first.sent == 1 and nested[0].sent == 0
@@ -359,7 +359,7 @@ def test_a_report_stored_before_the_sinch_id_is_attached_by_the_send(sandbox_bot
     from django_sinch_whatsapp import dispatch
     from django_sinch_whatsapp.models import StatusEvent
 
-    client = dispatch.client_for_bot(sandbox_bot)
+    client = dispatch.transport_for_bot(sandbox_bot).client
     real_send = client.send_message
 
     def send_then_report_arrives(*args, **kwargs):
@@ -382,7 +382,7 @@ def test_a_sinch_id_another_row_holds_errors_that_row_only(sandbox_bot, fresh_sa
     OutboundMessage.objects.create(
         bot=sandbox_bot, recipient="46732001130", message_type="text", payload={}, sinch_message_id="ALREADY-HELD"
     )
-    client = dispatch.client_for_bot(sandbox_bot)
+    client = dispatch.transport_for_bot(sandbox_bot).client
     real_send = client.send_message
 
     def answer_with_a_held_id(*args, **kwargs):

@@ -17,6 +17,7 @@ from .. import services
 from ..exceptions import MessageValidationError, SecretDecryptionError, SinchAPIError
 from ..models import Bot, Contact, InboundMessage
 from ..services.numbers import NumbersOutcome
+from ..transports.errors import FeatureNotSupported
 from .common import sinch_error_text, user_may_change
 
 
@@ -43,8 +44,9 @@ class ContactActionsMixin:
         for bot, numbers in _by_bot(queryset).items():
             try:
                 outcome = call(bot, numbers)
-            except (SinchAPIError, SecretDecryptionError, MessageValidationError) as err:
-                # An inactive bot is refused by the service, with the API's words.
+            except (SinchAPIError, SecretDecryptionError, MessageValidationError, FeatureNotSupported) as err:
+                # An inactive bot is refused by the service, with the API's words; a feature the bot's
+                # transport lacks is named with that transport.
                 text = sinch_error_text(err) if isinstance(err, SinchAPIError) else str(err)
                 self.message_user(request, f"{bot.name}: {text}", messages.ERROR)  # type: ignore[attr-defined]
                 continue
@@ -92,7 +94,7 @@ class InboundActionsMixin:
                 services.mark_read(message)
             except SinchAPIError as err:
                 self.message_user(request, f"{message.sinch_message_id}: {sinch_error_text(err)}", messages.ERROR)  # type: ignore[attr-defined]
-            except MessageValidationError as err:  # an inactive bot, refused as the API refuses it
+            except (MessageValidationError, FeatureNotSupported) as err:  # an inactive bot; a transport's lack
                 self.message_user(request, f"{message.sinch_message_id}: {err}", messages.ERROR)  # type: ignore[attr-defined]
             else:
                 done += 1

@@ -13,12 +13,13 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
-from ..clients import client_for_bot
+from ..clients import client_for_bot, transport_for_bot
 from ..exceptions import MessageValidationError, SinchAPIError, SinchConfigurationError
 from ..forms import SecretFieldsFormMixin, WriteOnlySecretField, WriteOnlySecretWidget
 from ..models import Bot
 from ..sensitive import mark_sensitive_post_parameters
 from ..services.guards import require_active
+from ..transports.errors import FeatureNotSupported
 from .callbacks import CallbackRefusalsAdminMixin
 from .common import TenantScopedAdminMixin, sinch_error_text
 from .console import console_urls
@@ -86,11 +87,17 @@ class BotForm(SecretFieldsFormMixin, forms.ModelForm):
         fields = [
             "tenant",
             "name",
+            "transport",
             "sinch_bot_id",
             "region",
             "default_region",
             "base_url_override",
             "bearer_token",
+            "project_id",
+            "app_id",
+            "key_id",
+            "key_secret",
+            "conversation_region",
             "callback_key",
             "previous_callback_key",
             "is_active",
@@ -103,9 +110,15 @@ class BotForm(SecretFieldsFormMixin, forms.ModelForm):
                 # Always this widget: the model field's formfield() ends in TextField.formfield(),
                 # which imposes a Textarea that renders "********", or the typed secret after an error.
                 field.widget = StoredSecretWidget(is_set=bool(getattr(self.instance, name, None)))
+        if "transport" in self.fields:
+            # Optional in the form: a post that leaves it out (older scripts, tests) keeps the bot's transport.
+            self.fields["transport"].required = False
         if not self.instance.pk:
             for name in ("keep_current_key_as_previous", "remove_callback_key", "remove_previous_callback_key"):
                 self.fields.pop(name, None)
+
+    def clean_transport(self) -> str:
+        return str(self.cleaned_data.get("transport") or self.instance.transport)
 
     def _typed(self, name: str) -> bool:
         """Whether a secret input was filled in (the mixin has put the stored secret into an empty one)."""
@@ -138,7 +151,14 @@ class BotForm(SecretFieldsFormMixin, forms.ModelForm):
                 cleaned["previous_callback_key"] = stored_key
         tenant = cleaned.get("tenant")
         moves = self.instance.moves_tenant(tenant.pk if tenant is not None else None)
-        if self.instance.pk and not self._typed("bearer_token"):
+        # Each transport's own credentials, named field by field (a stored secret counts).
+        for name, message in self.instance.missing_credentials(cleaned).items():
+            if name in self.fields and name not in self.errors:
+                self.add_error(name, message)
+        transport = str(cleaned.get("transport") or self.instance.transport)
+        if transport == "conversation":
+            self._require_key_secret_again(cleaned, moves)
+        elif self.instance.pk and not self._typed("bearer_token"):
             region = cleaned.get("region", self.instance.region)
             override = cleaned.get("base_url_override") or ""
             if moves:
@@ -149,14 +169,37 @@ class BotForm(SecretFieldsFormMixin, forms.ModelForm):
             self.add_error("callback_key", _("Type the signing key again to move the bot to another tenant."))
         return cleaned
 
+    def _require_key_secret_again(self, cleaned: dict[str, Any], moves: bool) -> None:
+        """Like the bearer token: the access key secret must not follow a bot to another tenant or host."""
+        if not self.instance.pk or self._typed("key_secret"):
+            return
+        override = str(cleaned.get("base_url_override") or "").rstrip("/")
+        region = cleaned.get("conversation_region", self.instance.conversation_region)
+        if moves:
+            self.add_error("key_secret", _("Type the access key secret again to move the bot to another tenant."))
+        elif override != self.instance.base_url_override.rstrip("/") or region != self.instance.conversation_region:
+            self.add_error(
+                "key_secret", _("Type the access key secret again when the Conversation region or base URL changes.")
+            )
+
 
 @admin.register(Bot)
 class BotAdmin(TenantScopedAdminMixin, TimestampsToTheSecondMixin, CallbackRefusalsAdminMixin, admin.ModelAdmin):
     change_form_template = "admin/django_sinch_whatsapp/change_form.html"  # the console buttons
     change_list_template = "admin/django_sinch_whatsapp/bot_change_list.html"  # the dashboard button
     form = BotForm
-    list_display = ["name", "sinch_bot_id", "sends_to", "tenant", "is_active", "signing", "rotating", "created_at"]
-    list_filter = ["region", "is_active"]
+    list_display = [
+        "name",
+        "transport",
+        "sinch_bot_id",
+        "sends_to",
+        "tenant",
+        "is_active",
+        "signing",
+        "rotating",
+        "created_at",
+    ]
+    list_filter = ["transport", "region", "is_active"]
     search_fields = ["name", "sinch_bot_id"]
     list_select_related = ["tenant"]
     readonly_fields = [
@@ -171,24 +214,45 @@ class BotAdmin(TenantScopedAdminMixin, TimestampsToTheSecondMixin, CallbackRefus
     actions = ["verify_credentials"]
 
     def get_fieldsets(self, request: HttpRequest, obj: Bot | None = None) -> _Fieldsets:
-        secrets: list[str | list[str] | tuple[str, ...]] = ["bearer_token", "callback_key", "previous_callback_key"]
+        secrets: list[str | list[str] | tuple[str, ...]] = ["callback_key", "previous_callback_key"]
         if obj is not None and self.has_change_permission(request, obj):
             secrets += ["keep_current_key_as_previous", "remove_callback_key", "remove_previous_callback_key"]
+        by_transport: dict[str, tuple[StrOrPromise, _FieldOpts]] = {
+            "whatsapp": (
+                _("Standalone WhatsApp API"),
+                {
+                    "fields": ["sinch_bot_id", "region", "bearer_token"],
+                    "description": _(
+                        "Used by bots on the 'whatsapp' transport (the standalone API, bot id and bearer token). "
+                        "The bearer token is write-only."
+                    ),
+                },
+            ),
+            "conversation": (
+                _("Conversation API"),
+                {
+                    "fields": ["project_id", "app_id", "key_id", "key_secret", "conversation_region"],
+                    "description": _(
+                        "Used by bots on the 'conversation' transport (the Conversation API's WhatsApp channel: "
+                        "project, app, access key). The access key secret is write-only."
+                    ),
+                },
+            ),
+        }
+        chosen = obj.transport if obj is not None else None
+        transports: _Fieldsets = []
+        for name, (title, options) in by_transport.items():
+            if chosen is not None and name != chosen:
+                # Another transport's fields stay reachable (to switch a bot over), folded away.
+                options = {**options, "classes": ("collapse",)}
+            transports.append((title, options))
+        transports.sort(key=lambda fieldset: "classes" in fieldset[1])  # the bot's own transport first
         fieldsets: _Fieldsets = [
             (
                 None,
-                {
-                    "fields": [
-                        "tenant",
-                        "name",
-                        "sinch_bot_id",
-                        "region",
-                        "default_region",
-                        "base_url_override",
-                        "is_active",
-                    ]
-                },
+                {"fields": ["tenant", "name", "transport", "default_region", "base_url_override", "is_active"]},
             ),
+            *transports,
             (_("Limits"), {"fields": ["rate_limit", "rate_burst", "messaging_tier"]}),
             (
                 _("Secrets (write-only)"),
@@ -261,17 +325,23 @@ class BotAdmin(TenantScopedAdminMixin, TimestampsToTheSecondMixin, CallbackRefus
     def verify_credentials(self, request: HttpRequest, queryset: QuerySet[Bot]) -> None:
         for bot in queryset:
             where = f"{bot.name} ({bot.sinch_bot_id}, {bot.get_region_display()})"
+            if bot.transport == "conversation":
+                where = f"{bot.name} (Conversation app {bot.app_id}, {bot.conversation_region})"
             if bot.base_url_override:
-                where = f"{bot.name} ({bot.sinch_bot_id}, base URL override)"
+                where = f"{bot.name} ({bot.sinch_bot_id or bot.app_id}, base URL override)"
             try:
                 require_active(bot, "verify its credentials")
-                # whatsapp-media-provider.md: listing providers is a read-only call that needs
-                # a valid token for this bot on its region's host. Its answer may hold provider
-                # passwords, so nothing of it is shown.
-                client_for_bot(bot).request("GET", "provision/provider", idempotent=True)
+                if bot.transport == "conversation":
+                    # An OAuth token is issued only for a valid access key id and secret.
+                    transport_for_bot(bot).client.tokens.token()
+                else:
+                    # whatsapp-media-provider.md: listing providers is a read-only call that needs
+                    # a valid token for this bot on its region's host. Its answer may hold provider
+                    # passwords, so nothing of it is shown.
+                    client_for_bot(bot).request("GET", "provision/provider", idempotent=True)
             except SinchAPIError as err:
                 self.message_user(request, f"{where}: {sinch_error_text(err)}", messages.ERROR)
-            except (SinchConfigurationError, MessageValidationError) as err:
+            except (SinchConfigurationError, MessageValidationError, FeatureNotSupported) as err:
                 self.message_user(request, f"{where}: {err}", messages.ERROR)
             else:
                 self.message_user(request, f"{where}: credentials accepted by Sinch.", messages.SUCCESS)

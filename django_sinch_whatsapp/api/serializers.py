@@ -16,6 +16,7 @@ from ..models import (
     StatusEvent,
     validate_base_url_override,
 )
+from ..models.bots import SECRET_CREDENTIAL
 
 
 class CallbackRefusalsSerializer(serializers.Serializer):
@@ -32,7 +33,10 @@ class BotSerializer(serializers.ModelSerializer):
     """Secrets are write-only: accepted on create/update, never returned."""
 
     bearer_token = serializers.CharField(
-        write_only=True, required=True, trim_whitespace=True, validators=[validate_header_secret]
+        write_only=True, required=False, trim_whitespace=True, validators=[validate_header_secret]
+    )
+    key_secret = serializers.CharField(
+        write_only=True, required=False, trim_whitespace=True, validators=[validate_header_secret]
     )
     callback_key = serializers.CharField(write_only=True, required=False, allow_blank=True)
     previous_callback_key = serializers.CharField(write_only=True, required=False, allow_blank=True)
@@ -49,8 +53,14 @@ class BotSerializer(serializers.ModelSerializer):
             "id",
             "tenant",
             "name",
+            "transport",
             "sinch_bot_id",
             "region",
+            "project_id",
+            "app_id",
+            "key_id",
+            "key_secret",
+            "conversation_region",
             "default_region",
             "base_url_override",
             "is_active",
@@ -114,7 +124,23 @@ class BotSerializer(serializers.ModelSerializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         bot = self.instance
+        # Each transport's credentials (a field error naming each missing one); stored secrets count on update.
+        missing = (bot if isinstance(bot, Bot) else Bot()).missing_credentials(attrs)
+        if missing:
+            raise serializers.ValidationError(missing)
         if not isinstance(bot, Bot):
+            return attrs
+        secret = SECRET_CREDENTIAL.get(str(attrs.get("transport") or bot.transport), "bearer_token")
+        if secret != "bearer_token":
+            if secret not in attrs and (
+                bot.moves_tenant(getattr(attrs.get("tenant"), "pk", None))
+                or attrs.get("base_url_override", bot.base_url_override).rstrip("/")
+                != bot.base_url_override.rstrip("/")
+                or attrs.get("conversation_region", bot.conversation_region) != bot.conversation_region
+            ):
+                raise serializers.ValidationError(
+                    {secret: "Type the secret again when the tenant, region or base URL changes."}
+                )
             return attrs
         tenant = attrs.get("tenant")
         if bot.moves_tenant(tenant.pk if tenant is not None else None):

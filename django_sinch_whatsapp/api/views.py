@@ -36,6 +36,7 @@ from ..exceptions import (
 from ..models import Bot, MessageState, OutboundMessage, StatusEvent
 from ..sensitive import mark_sensitive_post_parameters
 from ..services import idempotency
+from ..transports.errors import FeatureNotSupported
 from . import send_answers
 from .bot_actions import BotContactActions
 from .errors import sinch_error_response, validation_error_response, window_error_response
@@ -94,6 +95,10 @@ class TenantScopedMixin:
             return validation_error_response(exc)
         if isinstance(exc, OutsideCustomerCareWindow):
             return window_error_response(exc)
+        if isinstance(exc, FeatureNotSupported):
+            # The caller chose a feature the bot's transport lacks: their request is wrong, Sinch is not.
+            body = {"detail": str(exc), "transport": exc.transport, "feature": exc.feature}
+            return Response(body, status=status.HTTP_400_BAD_REQUEST)
         if isinstance(exc, RequestDataTooBig):
             return Response({"detail": str(exc)}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
         if isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -70,12 +71,15 @@ class Prepared:
     anomalies: list[str] = field(default_factory=list)
 
 
-def prepare(payload: Any, *, unreadable_reason: str = "") -> Prepared:
-    """Parse a payload and set aside entries that cannot be stored (ids too long for their column)."""
+def prepare(
+    payload: Any, *, unreadable_reason: str = "", parse: Callable[[Any], ParsedCallback] = parse_callback
+) -> Prepared:
+    """Parse a payload with the bot's transport's ``parse`` and set aside entries that cannot be stored
+    (ids too long for their column)."""
     if unreadable_reason:
         return Prepared(None, ProcessingState.UNINTERPRETED, f"Not readable: {unreadable_reason}")
     try:
-        parsed = parse_callback(payload)
+        parsed = parse(payload)
     except CallbackParseError as err:
         return Prepared(None, ProcessingState.UNINTERPRETED, f"Not a Sinch WhatsApp callback: {err}")
     anomalies: list[str] = []
@@ -97,8 +101,19 @@ def prepare(payload: Any, *, unreadable_reason: str = "") -> Prepared:
             notifications.append(notification)
     parsed.statuses[:] = statuses
     parsed.notifications[:] = notifications
-    note = f"{len(parsed.unreadable)} entries not understood" if parsed.unreadable else ""
-    return Prepared(parsed, ProcessingState.PROCESSED, note, anomalies)
+    notes = [f"{len(parsed.unreadable)} entries not understood"] if parsed.unreadable else []
+    notes += _surfaced(parsed)
+    return Prepared(parsed, ProcessingState.PROCESSED, "; ".join(notes), anomalies)
+
+
+def _surfaced(parsed: ParsedCallback) -> list[str]:
+    """What a callback carries beyond statuses and messages (capability, consent, app events): kept, and said."""
+    notes = []
+    for name in ("capabilities", "consents", "app_events"):
+        items = getattr(parsed, name, None)
+        if items:
+            notes.append(f"{len(items)} {name.replace('_', ' ')} stored, not applied")
+    return notes
 
 
 def apply_in_savepoint(event: CallbackEvent, prepared: Prepared) -> tuple[list[str], BaseException | None]:
@@ -127,7 +142,10 @@ def process_callback_event(event: CallbackEvent) -> str:
     Idempotent. Exceptions are recorded (with traceback) on the row and
     re-raised, so the webhook answers 5xx and Sinch retries.
     """
-    prepared = prepare(event.payload, unreadable_reason=_unreadable_reason(event))
+    from ..clients import verifier_for_bot
+
+    parse = verifier_for_bot(event.bot).parse_callback
+    prepared = prepare(event.payload, unreadable_reason=_unreadable_reason(event), parse=parse)
     with transaction.atomic():
         event.attempts += 1
         orphans, error = apply_in_savepoint(event, prepared)

@@ -84,6 +84,9 @@ def apply_statuses(
     messages = {m.sinch_message_id: m for m in rows if m.sinch_message_id and m.bot_id == bot.pk}
     unknown = [u for u in unique if u.message_id not in messages]
     if unknown:
+        messages.update(_adopt_by_correlation(bot, unknown))
+        unknown = [u for u in unknown if u.message_id not in messages]
+    if unknown:
         messages.update(_adopt_unknown(bot, unknown))
     now = timezone.now()
     history = [
@@ -210,6 +213,41 @@ def _advance_all(changes: dict[Any, tuple[OutboundMessage, str, StatusUpdate]], 
             message.sinch_status = update.status[:16]
         if update.details:
             message.state_details = update.details
+
+
+def _adopt_by_correlation(bot: Bot, unknown: list[StatusUpdate]) -> dict[str, OutboundMessage]:
+    """Reports that carry our row id (``correlation_id``: the Conversation API echoes it) name their row.
+
+    The row takes the report's Sinch id when it has none yet (the answer to the
+    send was lost, or is still on its way with the same id). No query when no
+    report carries a correlation id (the standalone API's never do).
+    """
+    import uuid
+
+    by_row: dict[uuid.UUID, str] = {}
+    for update in unknown:
+        try:
+            row_id = uuid.UUID(str(getattr(update, "correlation_id", "") or ""))
+        except ValueError:
+            continue
+        by_row.setdefault(row_id, update.message_id)
+    if not by_row:
+        return {}
+    rows = list(
+        OutboundMessage.objects.select_for_update().filter(bot=bot, pk__in=list(by_row), sinch_message_id__isnull=True)
+    )
+    if not rows:
+        return {}
+    OutboundMessage.objects.filter(pk__in=[r.pk for r in rows], sinch_message_id__isnull=True).update(
+        sinch_message_id=Case(*[When(pk=r.pk, then=Value(by_row[r.pk])) for r in rows], output_field=CharField()),
+        updated_at=timezone.now(),
+    )
+    adopted = {}
+    for row in rows:
+        row.sinch_message_id = by_row[row.pk]
+        adopted[row.sinch_message_id] = row
+        logger.info("Message %s matched by its correlation id to Sinch id %s", row.pk, row.sinch_message_id)
+    return adopted
 
 
 def _adopt_unknown(bot: Bot, unknown: list[StatusUpdate]) -> dict[str, OutboundMessage]:

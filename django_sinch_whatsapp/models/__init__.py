@@ -1,6 +1,14 @@
 """Models, one module per area; import them from here."""
 
-from .bots import Bot, MessagingTier, Region, new_webhook_id, validate_base_url_override
+from .bots import (
+    REQUIRED_CREDENTIALS,
+    Bot,
+    ConversationRegion,
+    MessagingTier,
+    Region,
+    new_webhook_id,
+    validate_base_url_override,
+)
 from .callbacks import CallbackEvent, CallbackRefusalStats, ProcessingState, SignatureVerdict
 from .contacts import CUSTOMER_CARE_WINDOW, Capability, Contact, OptInState
 from .idempotency import IdempotencyKey
@@ -21,6 +29,7 @@ __all__ = [
     "CUSTOMER_CARE_WINDOW",
     "FINAL_STATES",
     "LOCKED_STATES",
+    "REQUIRED_CREDENTIALS",
     "STATE_RANK",
     "TERMINAL_STATES",
     "Bot",
@@ -28,6 +37,7 @@ __all__ = [
     "CallbackRefusalStats",
     "Capability",
     "Contact",
+    "ConversationRegion",
     "IdempotencyKey",
     "InboundMessage",
     "MediaProvider",

@@ -63,6 +63,30 @@ class MessagingTier(models.IntegerChoices):
     TIER_100K = 100_000, _("100,000 per 24 hours")
 
 
+class ConversationRegion(models.TextChoices):
+    """sinch-conversation-docs README, "Regions": an app lives in one; the other hosts answer 404."""
+
+    US = "us", _("US (us.conversation.api.sinch.com)")
+    EU = "eu", _("EU (eu.conversation.api.sinch.com)")
+    BR = "br", _("Brazil (br.conversation.api.sinch.com)")
+
+
+def transport_choices() -> list[tuple[str, str]]:
+    """The registered transports (a callable, so a project's own transport needs no migration)."""
+    from ..transports import transport_names
+
+    return [(name, name) for name in transport_names()]
+
+
+#: The write-only secret each built-in transport sends to Sinch: typed again when the bot moves (host, tenant).
+SECRET_CREDENTIAL: dict[str, str] = {"whatsapp": "bearer_token", "conversation": "key_secret"}
+#: The credential fields each built-in transport needs (model, admin form and API validate with it).
+REQUIRED_CREDENTIALS: dict[str, tuple[str, ...]] = {
+    "whatsapp": ("sinch_bot_id", "bearer_token"),
+    "conversation": ("project_id", "app_id", "key_id", "key_secret", "conversation_region"),
+}
+
+
 class BotQuerySet(models.QuerySet["Bot"]):
     def for_tenant(self, tenant: Any) -> BotQuerySet:
         return self.filter(tenant=tenant)
@@ -81,14 +105,67 @@ class Bot(models.Model):
         help_text=_("Who owns this bot. Set by SINCH_WHATSAPP['TENANT_MODEL']."),
     )
     name = models.CharField(_("name"), max_length=100, help_text=_("A name people recognise, e.g. 'Support line'."))
+    transport = models.CharField(
+        _("transport"),
+        max_length=32,
+        choices=transport_choices,
+        default="whatsapp",
+        help_text=_(
+            "How this bot reaches Sinch: 'whatsapp' (the standalone WhatsApp API: bot id and bearer token) "
+            "or 'conversation' (the Conversation API: project, app and access key)."
+        ),
+    )
     sinch_bot_id = models.CharField(
-        _("Sinch bot id"), max_length=100, help_text=_("The bot identifier Sinch gave you, used in every API path.")
+        _("Sinch bot id"),
+        max_length=100,
+        blank=True,
+        default="",
+        help_text=_("whatsapp transport: the bot identifier Sinch gave you, used in every API path."),
     )
     bearer_token = EncryptedSecretField(
         _("bearer token"),
+        blank=True,
+        default="",
         # It goes in the Authorization header: a character HTTP cannot carry is refused where it enters.
         validators=[validate_header_secret],
-        help_text=_("The bot's Sinch bearer token. Stored encrypted; never shown again."),
+        help_text=_("whatsapp transport: the bot's Sinch bearer token. Stored encrypted; never shown again."),
+    )
+    project_id = models.CharField(
+        _("project id"),
+        max_length=100,
+        blank=True,
+        default="",
+        help_text=_("conversation transport: the Sinch project id (dashboard, Conversation API > Apps)."),
+    )
+    app_id = models.CharField(
+        _("app id"),
+        max_length=100,
+        blank=True,
+        default="",
+        help_text=_("conversation transport: the Conversation API app that holds the WhatsApp channel."),
+    )
+    key_id = models.CharField(
+        _("access key id"),
+        max_length=100,
+        blank=True,
+        default="",
+        help_text=_("conversation transport: the access key id (dashboard, Settings > Access keys)."),
+    )
+    key_secret = EncryptedSecretField(
+        _("access key secret"),
+        blank=True,
+        default="",
+        # It goes in the token request's Basic auth header.
+        validators=[validate_header_secret],
+        help_text=_("conversation transport: the access key secret. Stored encrypted; never shown again."),
+    )
+    conversation_region = models.CharField(
+        _("Conversation API region"),
+        max_length=2,
+        blank=True,
+        default="",
+        choices=ConversationRegion.choices,
+        help_text=_("conversation transport: the region the app lives in (us, eu or br)."),
     )
     callback_key = EncryptedSecretField(
         _("callback signing key"),
@@ -178,10 +255,21 @@ class Bot(models.Model):
         verbose_name = _("bot")
         ordering = ["name", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "sinch_bot_id"], name="sinch_whatsapp_bot_unique_per_tenant"),
+            models.UniqueConstraint(
+                fields=["tenant", "sinch_bot_id"],
+                condition=~models.Q(sinch_bot_id=""),
+                name="sinch_whatsapp_bot_unique_per_tenant",
+            ),
         ]
 
     def __str__(self) -> str:
+        if self.transport != "whatsapp":
+            where = f"{self.transport} {self.conversation_region.upper()}".rstrip()
+            if self.base_url_override:
+                from urllib.parse import urlsplit
+
+                where += f" via {urlsplit(self.base_url_override).netloc}"
+            return f"{self.name} ({self.app_id or self.project_id}, {where})"
         where = self.region.upper()
         if self.base_url_override:
             from urllib.parse import urlsplit
@@ -190,17 +278,37 @@ class Bot(models.Model):
         return f"{self.name} ({self.sinch_bot_id}, {where})"
 
     def __repr__(self) -> str:
-        return f"<Bot pk={self.pk} sinch_bot_id={self.sinch_bot_id!r} region={self.region!r}>"
+        return (
+            f"<Bot pk={self.pk} transport={self.transport!r} sinch_bot_id={self.sinch_bot_id!r} "
+            f"app_id={self.app_id!r} region={self.region!r}>"
+        )
 
     def clean(self) -> None:
         super().clean()
         validate_base_url_override(self.base_url_override)
+        errors: dict[str, Any] = dict(self.missing_credentials())
         if self.rate_limit and self.rate_burst and self.rate_burst >= self.rate_limit:
+            errors["rate_burst"] = _("must be less than the rate limit (%(rate)s)") % {"rate": self.rate_limit}
+        if errors:
             from django.core.exceptions import ValidationError
 
-            raise ValidationError(
-                {"rate_burst": _("must be less than the rate limit (%(rate)s)") % {"rate": self.rate_limit}}
-            )
+            raise ValidationError(errors)
+
+    def missing_credentials(self, given: dict[str, Any] | None = None) -> dict[str, str]:
+        """Field -> message for each credential the bot's transport needs and lacks.
+
+        ``given`` (a form's or serializer's cleaned values) wins over what is stored:
+        a write-only secret left empty in an edit keeps the stored one.
+        """
+        given = given or {}
+        transport = str(given.get("transport") or self.transport)
+        missing = {}
+        for name in REQUIRED_CREDENTIALS.get(transport, ()):
+            value = given.get(name) or getattr(self, name)
+            if not value:
+                label = getattr(self._meta.get_field(name), "verbose_name", name)
+                missing[name] = f"{label} is required for a bot on the {transport!r} transport."
+        return missing
 
     def needs_token_again(self, *, region: str, base_url_override: str, tenant_id: Any = None) -> bool:
         """Changing where requests go needs the token typed again: it must not follow by itself."""

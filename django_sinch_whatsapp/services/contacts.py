@@ -21,10 +21,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..client.client import SinchWhatsAppClient
-from ..clients import client_for_bot
+from ..clients import client_for_bot, transport_for_bot
 from ..models import Bot, Capability, InboundMessage, OptInState
 from ..phone import Recipient, best_effort_e164
-from .guards import require_active
+from ..transports.base import Feature
+from .guards import require_active, require_feature
 from .numbers import CapabilityOutcome, NumbersOutcome, _in_batches
 from .recipients import contacts_for
 
@@ -83,7 +84,13 @@ def opt_out(
 
 
 def check_capability(bot: Bot, numbers: Sequence[str] | str) -> CapabilityOutcome:
-    """``POST /capability`` (whatsapp-capability.md); stores capable/not capable and the time on each contact."""
+    """``POST /capability`` (whatsapp-capability.md); stores capable/not capable and the time on each contact.
+
+    The answer comes in the same call, which only the standalone API does: a
+    Conversation bot is refused (``FeatureNotSupported``), since its
+    ``capability:query`` is answered later by a callback that is stored, not applied.
+    """
+    require_feature(bot, Feature.SYNCHRONOUS_CAPABILITY)
     outcome = CapabilityOutcome()
 
     def record(batch: list[Recipient], answer: Any) -> None:
@@ -115,14 +122,18 @@ def check_capability(bot: Bot, numbers: Sequence[str] | str) -> CapabilityOutcom
 
 
 def mark_read(inbound_message: InboundMessage, *, force: bool = False) -> InboundMessage:
-    """``POST /events`` with ``type: read`` (whatsapp-callback.md), then set ``read_at``.
+    """Mark read at Sinch through the bot's transport, then set ``read_at``.
 
+    The standalone API's ``POST /events`` with ``type: read`` (whatsapp-callback.md);
+    the Conversation API's ``events:send`` with a ``read_message_event`` to the sender.
     A message already marked read is left alone unless ``force`` (no second call).
     """
     if inbound_message.read_at is not None and not force:
         return inbound_message
-    require_active(inbound_message.bot)
-    client_for_bot(inbound_message.bot).mark_as_read(inbound_message.sinch_message_id)
+    bot = inbound_message.bot
+    require_active(bot)
+    sender = (inbound_message.from_number or inbound_message.from_e164).lstrip("+")  # as Sinch named the sender
+    transport_for_bot(bot).mark_as_read(inbound_message.sinch_message_id, sender)
     inbound_message.read_at = inbound_message.read_at or timezone.now()
     inbound_message.save(update_fields=["read_at"])
     return inbound_message
@@ -133,14 +144,17 @@ def mark_read(inbound_message: InboundMessage, *, force: bool = False) -> Inboun
 
 def blacklist_add(bot: Bot, numbers: Sequence[str] | str) -> NumbersOutcome:
     """``POST /provision/blacklist``: these numbers stop generating inbound callbacks (within ~5 minutes)."""
+    require_feature(bot, Feature.BLACKLIST)
     return _in_batches(bot, numbers, lambda client, batch: client.blacklist_add(batch))
 
 
 def blacklist_remove(bot: Bot, numbers: Sequence[str] | str) -> NumbersOutcome:
     """``DELETE /provision/blacklist``."""
+    require_feature(bot, Feature.BLACKLIST)
     return _in_batches(bot, numbers, lambda client, batch: client.blacklist_remove(batch))
 
 
 def list_blacklist(bot: Bot) -> list[str]:
     """Every blacklisted number in E.164, read page by page from page 0."""
+    require_feature(bot, Feature.BLACKLIST)
     return [best_effort_e164(number) for number in client_for_bot(bot).iter_blacklist()]

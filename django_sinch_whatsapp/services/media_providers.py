@@ -13,6 +13,8 @@ from ..client.results import MediaProviderInfo
 from ..clients import client_for_bot
 from ..exceptions import MessageValidationError
 from ..models import Bot, MediaProvider, MediaProviderKind
+from ..transports.base import Feature
+from .guards import require_feature
 
 
 def add_media_provider(
@@ -27,6 +29,7 @@ def add_media_provider(
 
     The mirror row keeps name, kind and user name; the password or token is never stored.
     """
+    require_feature(bot, Feature.MEDIA_PROVIDERS)
     client = client_for_bot(bot)
     if bearer is not None and (username is not None or password is not None):
         raise MessageValidationError("config", "takes either username and password (Basic) or bearer, not both")
@@ -46,12 +49,14 @@ def add_media_provider(
 
 def delete_media_provider(bot: Bot, name: str) -> None:
     """Delete the provider at Sinch, then its mirror row."""
+    require_feature(bot, Feature.MEDIA_PROVIDERS)
     client_for_bot(bot).delete_media_provider(name)
     MediaProvider.objects.filter(bot=bot, name=name).delete()
 
 
 def sync_media_providers(bot: Bot) -> list[MediaProvider]:
     """Make the mirror match Sinch's provider list (rows for providers Sinch no longer has are removed)."""
+    require_feature(bot, Feature.MEDIA_PROVIDERS)
     providers: list[MediaProviderInfo] = client_for_bot(bot).list_media_providers()
     now = timezone.now()
     kinds = set(MediaProviderKind.values)

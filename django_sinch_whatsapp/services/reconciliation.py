@@ -1,9 +1,10 @@
-"""Settle messages a missed webhook left unresolved, from the callback store.
+"""Settle messages a missed webhook left unresolved, by asking Sinch through the bot's transport.
 
-Sinch keeps the delivery reports of each message (whatsapp-callback-store.md,
-``GET /callbacks/status/{message-id}``). Messages still short of a final
-state after a while are looked up there and the reports applied as if they
-had arrived as callbacks (idempotent, order-proof). Rows recorded but never
+The standalone API keeps the delivery reports of each message (whatsapp-callback-store.md,
+``GET /callbacks/status/{message-id}``); the Conversation API answers
+``GET /messages/{id}`` (the message was accepted; it keeps no delivery state).
+Messages still short of a final state after a while are looked up and what
+comes back is applied as if it had arrived as callbacks (idempotent, order-proof). Rows recorded but never
 dispatched (the process died between commit and send) are dispatched again:
 their ``dispatched_at`` is empty, so nothing can have reached Sinch.
 
@@ -24,13 +25,12 @@ from django.db import transaction
 from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
-from ..callbacks.events import CallbackParseError
-from ..callbacks.parsing import parse_callback
 from ..callbacks.processing import apply_status
-from ..clients import client_for_bot
+from ..clients import transport_for_bot
 from ..dispatch import deliver_batch
 from ..exceptions import SecretDecryptionError, SinchAPIError
 from ..models import MessageState, OutboundMessage
+from ..transports.errors import FeatureNotSupported
 
 logger = logging.getLogger("django_sinch_whatsapp.reconciliation")
 
@@ -109,19 +109,13 @@ def reconcile(*, older_than: timedelta = timedelta(minutes=15), limit: int = 500
         report.checked += 1
         before = message.state
         try:
-            results = client_for_bot(message.bot).stored_status_callbacks(message.sinch_message_id or "")
-        except (SinchAPIError, SecretDecryptionError) as err:
+            updates = transport_for_bot(message.bot).lookup_statuses(message.sinch_message_id or "")
+        except (SinchAPIError, SecretDecryptionError, FeatureNotSupported) as err:
             report.errors.append(f"{message.pk}: {err}")
             continue
         with transaction.atomic():
-            for payload in results:
-                try:
-                    parsed = parse_callback(payload)
-                except CallbackParseError:
-                    continue
-                for update in parsed.statuses:
-                    if update.message_id == message.sinch_message_id:
-                        apply_status(message.bot, update)
+            for update in updates:
+                apply_status(message.bot, update)
         message.refresh_from_db(fields=["state"])
         if message.state != before:
             report.changed += 1

@@ -39,10 +39,12 @@ from django.utils import timezone
 from .. import dispatch
 from ..client import messages as builders
 from ..client.client import MAX_NUMBERS_PER_REQUEST
+from ..clients import verifier_for_bot
 from ..conf import app_settings
 from ..exceptions import IdempotencyKeyInProgress, MessageValidationError, OutsideCustomerCareWindow, SinchAPIError
 from ..models import Bot, IdempotencyKey, MessageType, OutboundMessage
-from ..phone import Recipient
+from ..phone import GROUP_PREFIX, Recipient
+from ..transports.base import Feature
 from . import idempotency, tiers
 from .recipients import RejectedRecipient, contacts_by_number, default_region_for, normalize_numbers
 
@@ -54,6 +56,8 @@ WINDOW_CLOSED_REASON = "the 24-hour customer care window is closed (no message f
 CHUNK = MAX_NUMBERS_PER_REQUEST
 #: Recipients per transaction when dispatch is deferred (Celery, or inside the caller's transaction).
 DEFERRED_CHUNK = 25 * MAX_NUMBERS_PER_REQUEST
+#: A well-formed number, to ask the transport whether it can carry a message at all.
+PROBE_RECIPIENT = "46732001122"
 #: What an outcome keeps in memory, whatever the number of recipients.
 KEPT_ROWS = 1_000
 KEPT_REJECTIONS = 100
@@ -148,6 +152,12 @@ class _KeyTaken(Exception):
     """The idempotency key's INSERT lost: an earlier request holds it."""
 
 
+def _refuse_groups(transport: Any, values: Iterable[Any]) -> None:
+    """A ``group:`` id for a transport without groups (Conversation) is the caller's error, named, not a reject."""
+    if any(str(value).strip().lower().startswith(GROUP_PREFIX) for value in values):
+        transport.require(Feature.GROUPS)
+
+
 def send_message(
     bot: Bot,
     to: Iterable[str] | str,
@@ -193,6 +203,11 @@ def send_message(
         message = builders.validate_message(
             message, header_text_length=header_text_length, body_text_length=body_text_length
         )
+    # The bot's transport must be able to carry it (no stickers on Conversation, say): refused before any row.
+    transport = verifier_for_bot(bot)
+    transport.build_requests(message, [PROBE_RECIPIENT])
+    if not transport.supports(Feature.GROUPS) and isinstance(to, (str, list, tuple)):
+        _refuse_groups(transport, [to] if isinstance(to, str) else to)  # a list: before any row
     # whatsapp-message.md: callback is a URL Sinch posts to; refused here, before any row or request.
     field = "callback" if callback_url is not None else "callback (the bot's, from SINCH_WHATSAPP['PUBLIC_BASE_URL'])"
     callback = builders.validate_callback_url(callback_url if callback_url is not None else bot.callback_url, field)
@@ -253,6 +268,7 @@ class _Sender:
         self.seen: set[str] = set()  # wire numbers already taken: the same number twice is sent once
         self.closed_examples: list[str] = []
         self.tier_budget: tiers.TierBudget | None = None
+        self.groups = verifier_for_bot(bot).supports(Feature.GROUPS)
 
     def run(self, values: Iterable[str]) -> None:
         given = 0
@@ -260,6 +276,8 @@ class _Sender:
         pending: list[Recipient] = []  # full chunks go out as they fill, so batches stay 20 (ceil(N / 20) requests)
         for chunk in _chunks(iter(values), size):
             given += len(chunk)
+            if not self.groups:
+                _refuse_groups(verifier_for_bot(self.bot), chunk)  # a generator: before this chunk's rows
             recipients, rejected = normalize_numbers(
                 chunk, field="to", allow_groups=True, default_region=self.default_region
             )

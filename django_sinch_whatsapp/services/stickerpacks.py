@@ -15,12 +15,15 @@ from django.utils import timezone
 from ..clients import client_for_bot
 from ..exceptions import MessageValidationError, SinchUnexpectedAnswer
 from ..models import Bot, Sticker, Stickerpack, StickerpackNamespace
+from ..transports.base import Feature
+from .guards import require_feature
 
 
 def create_stickerpack(
     bot: Bot, *, publisher: str, name: str, ios_app_store_link: str = "", android_app_store_link: str = ""
 ) -> Stickerpack:
     """Create a third-party stickerpack at Sinch and mirror it."""
+    require_feature(bot, Feature.STICKERPACKS)
     sinch_id = client_for_bot(bot).create_stickerpack(
         publisher=publisher,
         name=name,
@@ -58,6 +61,7 @@ def update_stickerpack(
     android_app_store_link: str | None = None,
 ) -> Stickerpack:
     """``PATCH`` the fields given (each overwrites Sinch's value), then mirror them."""
+    require_feature(stickerpack.bot, Feature.STICKERPACKS)
     _editable(stickerpack)
     changes = {
         key: value
@@ -78,6 +82,7 @@ def update_stickerpack(
 
 
 def delete_stickerpack(stickerpack: Stickerpack) -> None:
+    require_feature(stickerpack.bot, Feature.STICKERPACKS)
     _editable(stickerpack)
     client_for_bot(stickerpack.bot).delete_stickerpack(stickerpack.sinch_id)
     stickerpack.delete()
@@ -90,6 +95,7 @@ def sync_stickerpacks(
     include_stickers: bool = False,
 ) -> list[Stickerpack]:
     """Read each namespace's packs (one call per pack for its details) into the mirror; drop vanished ones."""
+    require_feature(bot, Feature.STICKERPACKS)
     client = client_for_bot(bot)
     now = timezone.now()
     packs: list[Stickerpack] = []
@@ -124,6 +130,7 @@ def sync_stickerpacks(
 
 def sync_stickers(stickerpack: Stickerpack) -> list[Sticker]:
     """Read the pack's stickers (one call per sticker for its id and emojis) into the mirror."""
+    require_feature(stickerpack.bot, Feature.STICKERPACKS)
     client = client_for_bot(stickerpack.bot)
     namespace = stickerpack.namespace
     infos = [
@@ -145,6 +152,7 @@ def sync_stickers(stickerpack: Stickerpack) -> list[Sticker]:
 
 def add_sticker(stickerpack: Stickerpack, url: str, emojis: Sequence[str] = ()) -> Sticker:
     """Create a sticker at Sinch, mirror it, then read back its id (the create answer has only the index)."""
+    require_feature(stickerpack.bot, Feature.STICKERPACKS)
     _editable(stickerpack)
     client = client_for_bot(stickerpack.bot)
     index = client.create_sticker(stickerpack.sinch_id, url, emojis)
@@ -167,6 +175,7 @@ def add_sticker(stickerpack: Stickerpack, url: str, emojis: Sequence[str] = ()) 
 
 
 def update_sticker(sticker: Sticker, *, url: str | None = None, emojis: Sequence[str] | None = None) -> Sticker:
+    require_feature(sticker.stickerpack.bot, Feature.STICKERPACKS)
     pack = sticker.stickerpack
     _editable(pack)
     client_for_bot(pack.bot).update_sticker(pack.sinch_id, sticker.index, url=url, emojis=emojis)
@@ -179,6 +188,7 @@ def update_sticker(sticker: Sticker, *, url: str | None = None, emojis: Sequence
 
 
 def delete_sticker(sticker: Sticker) -> None:
+    require_feature(sticker.stickerpack.bot, Feature.STICKERPACKS)
     pack = sticker.stickerpack
     _editable(pack)
     client_for_bot(pack.bot).delete_sticker(pack.sinch_id, sticker.index)

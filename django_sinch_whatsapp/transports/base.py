@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from ..callbacks.events import ParsedCallback
+from ..callbacks.events import ParsedCallback, StatusUpdate
 from .errors import FeatureNotSupported
 
 
@@ -137,12 +137,33 @@ class Transport(ABC):
     def send(self, request: WireRequest) -> list[SentMessage]:
         """Make one request with ``self.client``; one ``SentMessage`` per recipient, or a ``SinchAPIError``."""
 
+    # -- operations on one message ----------------------------------------------------------------------
+
+    def mark_as_read(self, message_id: str, recipient: str) -> None:
+        """Tell Sinch an inbound message was read (blue ticks); ``recipient`` is its sender's number."""
+        self.require(Feature.MARK_AS_READ)
+        raise NotImplementedError(f"{type(self).__name__} lists mark as read but does not implement it")
+
+    def lookup_statuses(self, message_id: str) -> list[StatusUpdate]:
+        """What Sinch can still say about one sent message's state (reconciliation), as status updates.
+
+        A transport answers what its API keeps: the standalone API's callback store
+        replays the delivery reports; the Conversation API's ``GET /messages/{id}``
+        only says the message was accepted.
+        """
+        self.require(Feature.MESSAGE_LOOKUP)
+        raise NotImplementedError(f"{type(self).__name__} lists message lookup but does not implement it")
+
     # -- inbound ----------------------------------------------------------------------------------------
 
     def signature_present(self, headers: Mapping[str, str]) -> bool:
         """True when ``headers`` carry any of this transport's signature headers (the view picks the scheme)."""
         names = {name.lower() for name in headers}
         return any(header in names for header in self.signature_headers)
+
+    def signature_nonce(self, headers: Mapping[str, str]) -> str:
+        """The nonce of a signed callback (for replay detection); '' when the scheme has none."""
+        return ""
 
     @abstractmethod
     def verify_signature(

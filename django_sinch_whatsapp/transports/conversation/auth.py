@@ -74,9 +74,10 @@ class TokenProvider:
         self.timeout = timeout
         self._sleep = sleep
         self._session = session or requests.Session()
-        # The key id and the token URL name the token (a sandbox token never serves Sinch); hashed so
-        # any cache backend accepts the key.
-        digest = hashlib.sha256(f"{token_url}\0{key.key_id}".encode()).hexdigest()[:32]
+        # The key id and the token URL name the token (a sandbox token never serves Sinch), and so does
+        # the secret: a bot with the right key id but a wrong secret must not ride on another bot's
+        # token. Hashed, so the cache never holds the secret and any backend accepts the key.
+        digest = hashlib.sha256(f"{token_url}\0{key.key_id}\0{key.key_secret}".encode()).hexdigest()[:32]
         self.cache_key = f"django_sinch_whatsapp:conversation:token:{digest}"
         self.lock_key = f"{self.cache_key}:lock"
 

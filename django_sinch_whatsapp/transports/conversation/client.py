@@ -105,6 +105,7 @@ class ConversationClient:
         user_agent_suffix: str = "",
         log_http: bool = False,
         sleep: Callable[[float], None] = time.sleep,
+        allowed_hosts: tuple[str, ...] | None = None,
     ) -> None:
         if not project_id or not app_id:
             raise ValueError("project_id and app_id are required for a Conversation API client")
@@ -115,6 +116,8 @@ class ConversationClient:
         self.timeout = (connect_timeout, read_timeout)
         self.retry = retry or RetryPolicy()
         self.log_http = log_http
+        #: With a base URL override, the only hosts we talk to: checked before every request (and token fetch).
+        self.allowed_hosts = allowed_hosts
         self._sleep = sleep
         self._session = requests.Session()
         agent = USER_AGENT + (f" {user_agent_suffix}" if user_agent_suffix else "")
@@ -178,6 +181,10 @@ class ConversationClient:
         """One call, retried as its idempotency allows; raises the error tree."""
         path = self.path(suffix)
         url = self.base_url + path
+        if self.allowed_hosts is not None:
+            from ...client.targets import check_target
+
+            check_target(self.base_url, self.allowed_hosts)  # raises UnsafeRequestTarget: nothing is sent
         attempt = 0
         renewed = False
         while True:

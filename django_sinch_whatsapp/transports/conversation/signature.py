@@ -100,6 +100,9 @@ def verify(
         given = base64.b64decode(headers.signature.strip(), validate=True)
     except (binascii.Error, ValueError):
         raise SignatureError("signature is not base64") from None
+    if base64.b64encode(given).decode("ascii") != headers.signature.strip():
+        # Lenient decoding ignores the last character's unused bits: only the canonical form is Sinch's.
+        raise SignatureError("signature is not canonical base64")
     matched_label = None
     for label, key in keys:
         expected = base64.b64decode(compute_signature(key, raw_body, headers.nonce, headers.timestamp))

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from ...callbacks.events import ParsedCallback
+from ...callbacks.events import ParsedCallback, StatusUpdate
 from ...callbacks.signature import SignatureError
 from ..base import Feature, SentMessage, Transport, WireRequest
+from ..events import ConversationStatusUpdate
 from . import signature, wire
 from .client import ConversationClient
 
@@ -59,6 +60,36 @@ class ConversationTransport(Transport):
             raise RuntimeError("this ConversationTransport has no client; build it with one to send")
         result = self.client.send_message(request.body)
         return [SentMessage(request.recipients[0], result.message_id, "queued", result.raw)]
+
+    def _client(self) -> ConversationClient:
+        if self.client is None:
+            raise RuntimeError("this ConversationTransport has no client; build it with one to call Sinch")
+        return self.client
+
+    def mark_as_read(self, message_id: str, recipient: str) -> None:
+        """``events:send`` with a ``read_message_event`` to the contact who wrote."""
+        self._client().mark_as_read(message_id, recipient)
+
+    def lookup_statuses(self, message_id: str) -> list[StatusUpdate]:
+        """``GET /messages/{id}``: Sinch keeps the message but not its delivery state.
+
+        Found means accepted (``queued``): that settles a row whose send answer was
+        lost (``unknown``) and says nothing newer to a row already past queued (the
+        state machine keeps the later state). Not found is Sinch's 404, raised.
+        """
+        found = self._client().get_message(message_id)
+        identity = str((found.get("channel_identity") or {}).get("identity") or "")
+        return [
+            ConversationStatusUpdate(
+                message_id=message_id,
+                state="queued",
+                status="ACCEPTED",
+                details="GET /messages: accepted by the Conversation API (it keeps no delivery state)",
+                recipient=identity,
+                recipient_e164=f"+{identity}" if identity else "",
+                raw=found,
+            )
+        ]
 
     def verify_signature(
         self, headers: Mapping[str, str], raw_body: bytes, keys: Iterable[tuple[str, str]], *, now: float | None = None

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ...callbacks import parsing, signature
-from ...callbacks.events import ParsedCallback
+from ...callbacks.events import CallbackParseError, ParsedCallback, StatusUpdate
 from ...client.client import MAX_NUMBERS_PER_REQUEST
 from ..base import Feature, SentMessage, Transport, WireRequest
 
@@ -45,7 +45,21 @@ class WhatsAppTransport(Transport):
         statuses = self.client.send_message(
             request.body["to"], request.body["message"], callback=request.body.get("callback")
         )
-        return [SentMessage(s.recipient, s.message_id, s.state) for s in statuses]
+        return [SentMessage(s.recipient, s.message_id, s.state, {"status": s.status}) for s in statuses]
+
+    def mark_as_read(self, message_id: str, recipient: str) -> None:
+        self.client.mark_as_read(message_id)
+
+    def lookup_statuses(self, message_id: str) -> list[StatusUpdate]:
+        """The callback store's stored delivery reports of this message (whatsapp-callback-store.md)."""
+        updates: list[StatusUpdate] = []
+        for payload in self.client.stored_status_callbacks(message_id):
+            try:
+                parsed = parsing.parse_callback(payload)
+            except CallbackParseError:
+                continue
+            updates += [u for u in parsed.statuses if u.message_id == message_id]
+        return updates
 
     def verify_signature(
         self, headers: Mapping[str, str], raw_body: bytes, keys: Iterable[tuple[str, str]], *, now: float | None = None

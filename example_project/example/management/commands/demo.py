@@ -4,6 +4,11 @@
 demo organization with a bot pointed at the sandbox, starts the sandbox (a
 real HTTP server standing in for Sinch) and then the Django server, and prints
 where to look and how to send a message.
+
+``--conversation`` makes the demo bot a Conversation API bot instead (project,
+app and access key registered on the sandbox's Conversation wire, its signed
+delivery reports coming back to this site's webhook), which is what a team
+adopting Sinch WhatsApp today holds.
 """
 
 from __future__ import annotations
@@ -26,6 +31,9 @@ from django_sinch_whatsapp.sandbox import SandboxServer
 
 DEMO_BOT_ID = "demo-bot"
 DEMO_CUSTOMER = "46732001122"
+DEMO_PROJECT_ID = "demo-project"
+DEMO_APP_ID = "DEMOAPP0000000000000000001"
+DEMO_KEY_ID = "demo-key"
 
 
 class Command(BaseCommand):
@@ -55,6 +63,12 @@ class Command(BaseCommand):
             help="That superuser's password (default admin, or $DEMO_ADMIN_PASSWORD).",
         )
         parser.add_argument("--no-server", action="store_true", help="Set up and start the sandbox, but not runserver.")
+        parser.add_argument(
+            "--conversation",
+            action="store_true",
+            help="Make the demo bot a Conversation API bot (transport 'conversation': project, app and access key "
+            "on the sandbox's Conversation wire) instead of a standalone WhatsApp API bot.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         host, port = self._split_addrport(options["addrport"])
@@ -75,19 +89,32 @@ class Command(BaseCommand):
         user = self._superuser(options["username"], options["password"])
         organization, _ = Organization.objects.get_or_create(name="Demo Co")
         organization.members.add(user)
-        bot = self._demo_bot(organization, sandbox.region_url("us"))
-        sandbox.register_bot(
-            DEMO_BOT_ID,
-            bot.bearer_token.reveal(),
-            region="us",
-            callback_url=site + bot.callback_path,
-            callback_key=bot.callback_key.reveal(),
-        )
+        if options["conversation"]:
+            bot = self._conversation_bot(organization, sandbox.conversation.url("us"))
+            sandbox.conversation.register_key(DEMO_KEY_ID, bot.key_secret.reveal(), project_id=DEMO_PROJECT_ID)
+            sandbox.conversation.register_app(
+                DEMO_PROJECT_ID,
+                DEMO_APP_ID,
+                region="us",
+                webhook_url=site + bot.callback_path,
+                webhook_secret=bot.callback_key.reveal(),
+            )
+            described = f"Conversation app '{DEMO_APP_ID}' of project '{DEMO_PROJECT_ID}' in region us"
+        else:
+            bot = self._demo_bot(organization, sandbox.region_url("us"))
+            sandbox.register_bot(
+                DEMO_BOT_ID,
+                bot.bearer_token.reveal(),
+                region="us",
+                callback_url=site + bot.callback_path,
+                callback_key=bot.callback_key.reveal(),
+            )
+            described = f"bot '{DEMO_BOT_ID}' in region us"
         self.stdout.write(
             self.style.SUCCESS("django-sinch-whatsapp demo is up.\n")
             + f"  Admin:    {site}/admin/   (login {options['username']} / {options['password']})\n"
             + f"  API:      {site}/api/sinch-whatsapp/   (docs: {site}/api/docs/)\n"
-            + f"  Sandbox:  {sandbox.base_url}   (stands in for Sinch; bot '{DEMO_BOT_ID}' in region us)\n"
+            + f"  Sandbox:  {sandbox.base_url}   (stands in for Sinch; {described})\n"
             + "  Send a text:\n"
             + f"    curl -u {options['username']}:{options['password']} -H 'Content-Type: application/json' \\\n"
             + '      -d \'{"to": ["46732001122"], "text": "Hello from the demo"}\' \\\n'
@@ -96,7 +123,10 @@ class Command(BaseCommand):
         )
         # The demo customer writes first, which opens the 24-hour window for session texts.
         threading.Thread(
-            target=self._greet_when_up, args=(sandbox, host, port), daemon=True, name="demo-greeting"
+            target=self._greet_when_up,
+            args=(sandbox, host, port, options["conversation"]),
+            daemon=True,
+            name="demo-greeting",
         ).start()
         if options["no_server"]:
             return
@@ -126,7 +156,7 @@ class Command(BaseCommand):
                     "Is another demo running? Pick another port with --addrport."
                 ) from err
 
-    def _greet_when_up(self, sandbox: SandboxServer, host: str, port: int) -> None:
+    def _greet_when_up(self, sandbox: SandboxServer, host: str, port: int, conversation: bool) -> None:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
@@ -134,9 +164,11 @@ class Command(BaseCommand):
             except OSError:
                 time.sleep(0.2)
                 continue
-            sandbox.inject_inbound(
-                DEMO_BOT_ID, DEMO_CUSTOMER, text="Hi! Any news about my order?", contacts_name="Demo Customer"
-            )
+            greeting = "Hi! Any news about my order?"
+            if conversation:
+                sandbox.conversation.inject_inbound(DEMO_PROJECT_ID, DEMO_APP_ID, DEMO_CUSTOMER, text=greeting)
+            else:
+                sandbox.inject_inbound(DEMO_BOT_ID, DEMO_CUSTOMER, text=greeting, contacts_name="Demo Customer")
             return
 
     def _superuser(self, username: str, password: str) -> Any:
@@ -158,6 +190,27 @@ class Command(BaseCommand):
                 bearer_token=secrets.token_urlsafe(24),
                 callback_key=secrets.token_urlsafe(24),
                 region="us",
+                base_url_override=sandbox_url,
+            )
+        elif bot.base_url_override != sandbox_url:
+            bot.base_url_override = sandbox_url
+            bot.save(update_fields=["base_url_override", "updated_at"])
+        return bot
+
+    def _conversation_bot(self, organization: Organization, sandbox_url: str) -> Bot:
+        """The Conversation demo bot: found again by its app id, so a second run keeps its secrets."""
+        bot = Bot.objects.filter(tenant=organization, transport="conversation", app_id=DEMO_APP_ID).first()
+        if bot is None:
+            bot = Bot.objects.create(
+                tenant=organization,
+                name="Demo Conversation bot (sandbox)",
+                transport="conversation",
+                project_id=DEMO_PROJECT_ID,
+                app_id=DEMO_APP_ID,
+                key_id=DEMO_KEY_ID,
+                key_secret=secrets.token_urlsafe(24),
+                conversation_region="us",
+                callback_key=secrets.token_urlsafe(24),
                 base_url_override=sandbox_url,
             )
         elif bot.base_url_override != sandbox_url:
