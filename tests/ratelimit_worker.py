@@ -10,8 +10,13 @@ bucket = RedisTokenBucket(url)
 while time.time() < start_at:  # every process starts racing at the same moment
     time.sleep(0.001)
 granted = 0
+first = last = 0.0
 deadline = time.monotonic() + seconds
 while time.monotonic() < deadline:
+    asked = time.time()
     if bucket.acquire(key, 1, 100, 10) == 0.0:
         granted += 1
-print(granted)
+        first = first or asked
+        last = time.time()
+# The bucket's promise is about wall time: burst + rate x (from the first try to the last grant).
+print(granted, first, last)

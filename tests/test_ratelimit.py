@@ -114,9 +114,12 @@ def test_redis_is_atomic_under_concurrent_processes(redis_bucket):
     env = {**os.environ, "PYTHONPATH": str(REPO), "DJANGO_SETTINGS_MODULE": "tests.settings"}
     command = [sys.executable, str(REPO / "tests" / "ratelimit_worker.py"), REDIS_URL, key, str(seconds), str(start_at)]
     workers = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True) for _ in range(4)]
-    counts = [int(worker.communicate(timeout=60)[0]) for worker in workers]
+    results = [worker.communicate(timeout=60)[0].split() for worker in workers]
+    counts = [int(granted) for granted, _first, _last in results]
     total = sum(counts)
-    assert total <= 10 + 100 * seconds + 5, counts  # +5: the last tries of a race end a few ms apart
+    # A loaded machine may start or stop a process late: the bound is over the span they really raced.
+    span = max(float(last) for *_, last in results) - min(float(first) for _, first, _ in results if float(first))
+    assert total <= 10 + 100 * span + 2, (counts, span)  # +2: clocks of a process and of Redis
     assert total >= 100 * seconds * 0.8, counts  # and they did get the tokens the rate gives
     assert all(counts), counts  # every process took part
 

@@ -37,7 +37,9 @@ if held >= requested then
 else
   wait = (requested - held) / rate
 end
-redis.call('HSET', KEYS[1], 'tokens', tostring(held), 'at', tostring(now))
+-- tostring() keeps 14 digits: "at" (about 1.7e9 s) would lose its sub-millisecond part and every
+-- call would refill a little too much. Six decimals keep the microseconds TIME gave us.
+redis.call('HSET', KEYS[1], 'tokens', string.format('%.6f', held), 'at', string.format('%.6f', now))
 redis.call('EXPIRE', KEYS[1], 3600)
 return tostring(wait)
 """
