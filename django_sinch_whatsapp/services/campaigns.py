@@ -34,7 +34,8 @@ from django.utils import timezone
 from ..client import messages as builders
 from ..client.client import MAX_NUMBERS_PER_REQUEST
 from ..exceptions import MessageValidationError
-from ..models import Bot, Campaign, CampaignRow, CampaignRowState, MessageState, OutboundMessage
+from ..models import Bot, Campaign, CampaignRow, CampaignRowState, IdempotencyKey, MessageState, OutboundMessage
+from . import idempotency
 from .campaign_csv import ColumnMap, CsvRow, read_rows
 from .recipients import default_region_for, normalize_numbers
 from .sending import send_message
@@ -209,8 +210,8 @@ def send_campaign(campaign: Campaign, *, progress: Progress | None = None) -> Ca
     after = 0
     while chunk := list(pending.filter(line__gt=after).order_by("line")[:SEND_CHUNK]):
         after = chunk[-1].line
-        for group in _queue(campaign, chunk):
-            _send_group(bot, campaign, group)
+        for group, resumed in _queue(campaign, chunk):
+            _send_group(bot, campaign, group, resumed)
             done += len(group)
             if progress:
                 progress("send", done, total)
@@ -219,8 +220,12 @@ def send_campaign(campaign: Campaign, *, progress: Progress | None = None) -> Ca
     return summarize(campaign)
 
 
-def _queue(campaign: Campaign, chunk: list[CampaignRow]) -> list[list[CampaignRow]]:
-    """Groups of one request each: queued rows by their key, new rows by parameters (at most 20), keys committed."""
+def _queue(campaign: Campaign, chunk: list[CampaignRow]) -> list[tuple[list[CampaignRow], bool]]:
+    """Groups of one request each, in line order, each with whether an earlier run queued it.
+
+    Queued rows keep their key's group; new rows are grouped by parameters (at
+    most 20 a group) and their keys committed before any of them is sent.
+    """
     groups: dict[str, list[CampaignRow]] = {}
     fresh: dict[str, list[CampaignRow]] = {}
     for row in chunk:
@@ -228,7 +233,8 @@ def _queue(campaign: Campaign, chunk: list[CampaignRow]) -> list[list[CampaignRo
             groups.setdefault(row.send_key, []).append(row)
         else:
             fresh.setdefault(json.dumps(row.params), []).append(row)
-    queued = []
+    resumed = set(groups)
+    new_groups: list[list[CampaignRow]] = []
     for same in fresh.values():
         for start in range(0, len(same), MAX_NUMBERS_PER_REQUEST):
             group = same[start : start + MAX_NUMBERS_PER_REQUEST]
@@ -237,19 +243,37 @@ def _queue(campaign: Campaign, chunk: list[CampaignRow]) -> list[list[CampaignRo
                 row.send_key = key
                 row.state = CampaignRowState.QUEUED
             groups[key] = group
-            queued.extend(group)
-    if queued:
-        CampaignRow.objects.bulk_update(queued, ["send_key", "state"], batch_size=SEND_CHUNK)
-    return sorted(groups.values(), key=lambda group: group[0].line)
+            new_groups.append(group)
+    # One UPDATE per group in one commit (bulk_update's CASE per row costs more than the requests).
+    with transaction.atomic():
+        for group in new_groups:
+            CampaignRow.objects.filter(pk__in=[row.pk for row in group]).update(
+                send_key=group[0].send_key, state=CampaignRowState.QUEUED
+            )
+    return sorted(((group, key in resumed) for key, group in groups.items()), key=lambda item: item[0][0].line)
 
 
-def _send_group(bot: Bot, campaign: Campaign, group: list[CampaignRow]) -> None:
-    message = builders.template(campaign.template_name, language=campaign.language, body_params=group[0].params or None)
-    numbers = [row.number or "" for row in group]
-    outcome = send_message(bot, numbers, message, idempotency_key=group[0].send_key)
-    CampaignRow.objects.filter(pk__in=[row.pk for row in group]).update(
-        state=CampaignRowState.SENT, send_id=outcome.send_id
-    )
+def _send_group(bot: Bot, campaign: Campaign, group: list[CampaignRow], resumed: bool) -> None:
+    key = group[0].send_key
+    send_id = None
+    if resumed:
+        # The whole group, as first queued: this chunk may start in the middle of it.
+        group = list(
+            CampaignRow.objects.filter(campaign=campaign, send_key=key, state=CampaignRowState.QUEUED).order_by("line")
+        )
+        # Queued by a run that stopped: its key exists exactly when its message rows do (one transaction).
+        # Unfinished (killed mid-request) it is not waited for: its rows are what was sent, or unknown.
+        send_id = (
+            IdempotencyKey.objects.filter(scope=idempotency.scope_for(bot), key=key)
+            .values_list("send_id", flat=True)
+            .first()
+        )
+    if send_id is None:
+        message = builders.template(
+            campaign.template_name, language=campaign.language, body_params=group[0].params or None
+        )
+        send_id = send_message(bot, [row.number or "" for row in group], message, idempotency_key=key).send_id
+    CampaignRow.objects.filter(pk__in=[row.pk for row in group]).update(state=CampaignRowState.SENT, send_id=send_id)
 
 
 def summarize(campaign: Campaign, *, kept_rejections: int = 20) -> CampaignSummary:
