@@ -226,3 +226,52 @@ def test_the_same_number_twice_is_rejected_with_the_first_line(bot, tmp_path):
     output = run(path, "--bot", str(bot.pk), "--template", "t", "--param-column", "name", "--validate-only")
     assert "2 accepted, 1 rejected" in output
     assert "  line 3: '46701234567': number: the same number as line 2" in output.splitlines()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_api_takes_an_uploaded_csv_and_answers_the_campaign_with_its_counts(
+    sandbox_bot, fresh_sandbox, api_user, tmp_path
+):
+    from rest_framework.test import APIClient
+
+    path = tmp_path / "campaign.csv"
+    write_campaign_csv(path, 200)
+    api = APIClient()
+    api.force_authenticate(api_user)
+    with path.open("rb") as upload:
+        response = api.post(
+            "/api/sinch-whatsapp/campaigns/",
+            {
+                "bot": sandbox_bot.pk,
+                "file": upload,
+                "template_name": "spring_offer",
+                "number_column": "phone",
+                "param_columns": ["first_name", "offer"],
+            },
+            format="multipart",
+        )
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert (body["accepted"], body["rejected"]) == (198, 2)
+    assert body["progress"]["sent"] == 198 and body["progress"]["pending"] == 0
+    assert {item["line"] for item in body["progress"]["rejections"]} == {101, 201}
+    shown = api.get(f"/api/sinch-whatsapp/campaigns/{body['id']}/").json()
+    assert shown["progress"]["sent"] == 198
+    assert len(sent_numbers(fresh_sandbox)) == 198
+
+
+@pytest.mark.django_db
+def test_the_api_refuses_a_missing_column_and_another_tenants_bot(make_bot, other_organization, api_user, tmp_path):
+    from rest_framework.test import APIClient
+
+    mine, theirs = make_bot(), make_bot(tenant=other_organization, sinch_bot_id="globex")
+    api = APIClient()
+    api.force_authenticate(api_user)
+    data = {"file": io.BytesIO(b"phone\n+46701234567\n"), "template_name": "t", "number_column": "number"}
+    response = api.post("/api/sinch-whatsapp/campaigns/", {**data, "bot": mine.pk}, format="multipart")
+    assert response.status_code == 400
+    assert "number_column" in json.dumps(response.json()) and Campaign.objects.count() == 0
+    data["file"] = io.BytesIO(b"number\n+46701234567\n")
+    response = api.post("/api/sinch-whatsapp/campaigns/", {**data, "bot": theirs.pk}, format="multipart")
+    assert response.status_code == 400 and "bot" in response.json()
+    assert Campaign.objects.count() == 0

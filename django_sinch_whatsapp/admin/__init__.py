@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from .bots import BotAdmin, BotForm
 from .callbacks import CallbackEventAdmin
+from .campaigns import CampaignAdmin
 from .common import ReadOnlyAdminMixin, sinch_error_text
 from .messages import ContactAdmin, InboundMessageAdmin, OutboundMessageAdmin, StatusEventInline
 
@@ -14,6 +15,7 @@ __all__ = [
     "BotAdmin",
     "BotForm",
     "CallbackEventAdmin",
+    "CampaignAdmin",
     "ContactAdmin",
     "InboundMessageAdmin",
     "OutboundMessageAdmin",
