@@ -16,6 +16,7 @@ from ..exceptions import MessageValidationError
 from ..models import Bot, Campaign
 from ..services import campaigns
 from .errors import validation_error_response
+from .schema import with_standard_errors
 from .views import TenantScopedMixin
 
 
@@ -74,7 +75,10 @@ class CampaignViewSet(
     def get_queryset(self) -> QuerySet[Campaign]:
         return Campaign.objects.filter(bot__tenant_id__in=self.tenant_ids()).select_related("bot").order_by("-pk")
 
-    @extend_schema(request={"multipart/form-data": CampaignUploadSerializer}, responses={201: CampaignSerializer})
+    @extend_schema(
+        request={"multipart/form-data": CampaignUploadSerializer},
+        responses=with_standard_errors({201: CampaignSerializer}, detail=False, body=True),
+    )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         upload = CampaignUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
