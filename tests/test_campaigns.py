@@ -174,9 +174,14 @@ def test_resume_after_sigkill_at_half_sends_no_row_twice(sandbox_bot, fresh_sand
     )
     assert resumed.returncode == 0, resumed.stderr.decode()
     summary = campaigns.summarize(campaign)
-    assert (summary.accepted, summary.rejected, summary.sent, summary.pending) == (1_980, 20, 1_980, 0)
+    assert (summary.accepted, summary.rejected) == (1_980, 20)
+    # A kill during a request leaves its group (at most 20 rows) recorded but unanswered: never sent again
+    # (it may have reached Sinch), left for reconciliation. Every other row was sent.
+    in_flight = summary.pending + summary.unknown
+    assert summary.sent + in_flight == 1_980 and in_flight <= 20
     sent = sent_numbers(fresh_sandbox)
-    assert len(sent) == 1_980 and max(sent.values()) == 1  # every number once: no row sent twice
+    assert max(sent.values()) == 1  # every number at most once: no row sent twice
+    assert 1_980 - in_flight <= len(sent) <= 1_980
     assert OutboundMessage.objects.count() == 1_980
 
 
