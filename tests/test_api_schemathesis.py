@@ -157,7 +157,7 @@ def loopback_only(monkeypatch):
 @pytest.fixture
 def api_world(loopback_only, settings, api_user, sandbox_bot, make_bot, other_organization, fresh_sandbox):
     """alice's bot on the sandbox and the other tenant's bot, each with a contact and messages."""
-    from django_sinch_whatsapp.models import Contact, InboundMessage, OutboundMessage, StatusEvent
+    from django_sinch_whatsapp.models import Campaign, Contact, InboundMessage, OutboundMessage, StatusEvent
 
     # A bot whose base URL override is cleared must still reach the sandbox, never Sinch.
     settings.SINCH_WHATSAPP = {
@@ -199,7 +199,14 @@ def api_world(loopback_only, settings, api_user, sandbox_bot, make_bot, other_or
             text="hi",
             content={"type": "text", "body": "hi"},
         )
-        return {"bots": bot.pk, "contacts": contact.pk, "messages": outbound.pk, "inbound": inbound.pk}
+        campaign = Campaign.objects.create(bot=bot, template_name="welcome")
+        return {
+            "bots": bot.pk,
+            "contacts": contact.pk,
+            "messages": outbound.pk,
+            "inbound": inbound.pk,
+            "campaigns": campaign.pk,
+        }
 
     KNOWN.tenant = sandbox_bot.tenant_id
     KNOWN.mine.update(populate(sandbox_bot))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from .bots import BotAdmin, BotForm
 from .callbacks import CallbackEventAdmin
+from .campaigns import CampaignAdmin
 from .common import ReadOnlyAdminMixin, sinch_error_text
 from .messages import ContactAdmin, InboundMessageAdmin, OutboundMessageAdmin, StatusEventInline
 from .provisioning import MediaProviderAdmin, StickerAdmin, StickerpackAdmin
@@ -15,6 +16,7 @@ __all__ = [
     "BotAdmin",
     "BotForm",
     "CallbackEventAdmin",
+    "CampaignAdmin",
     "ContactAdmin",
     "InboundMessageAdmin",
     "MediaProviderAdmin",

@@ -10,6 +10,7 @@ from .bots import (
     validate_base_url_override,
 )
 from .callbacks import CallbackEvent, CallbackRefusalStats, ProcessingState, SignatureVerdict
+from .campaigns import Campaign, CampaignRow, CampaignRowState
 from .contacts import CUSTOMER_CARE_WINDOW, Capability, Contact, OptInState
 from .idempotency import IdempotencyKey
 from .messages import (
@@ -35,6 +36,9 @@ __all__ = [
     "Bot",
     "CallbackEvent",
     "CallbackRefusalStats",
+    "Campaign",
+    "CampaignRow",
+    "CampaignRowState",
     "Capability",
     "Contact",
     "ConversationRegion",
