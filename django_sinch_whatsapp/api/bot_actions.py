@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from .. import services
 from ..services.provisioning import NumbersOutcome
-from .errors import sinch_error_response
+from .errors import error_body, sinch_error_response
 from .schema import (
     NUMBERS_EXAMPLES,
     RETRY_AFTER,
@@ -36,7 +36,14 @@ def numbers_response(outcome: NumbersOutcome, extra: dict[str, Any] | None = Non
     body = {**numbers_outcome_body(outcome), **(extra or {})}
     if outcome.failed and not outcome.done:
         return sinch_error_response(outcome.failed[0].error, body)
-    return Response(body, status=200 if outcome.done or not outcome.rejected else 400)
+    if outcome.done or not outcome.rejected:
+        return Response(body, status=200)
+    # Every number was refused before asking Sinch: an error, in the one error shape, beside the outcome.
+    problems = [f"{r.raw}: {r.reason}" for r in outcome.rejected[:20]]
+    error = error_body(
+        "invalid_numbers", "No number is valid; " + "; ".join(problems[:3]), fields={"numbers": problems}
+    )
+    return Response({**error, **body}, status=400)
 
 
 class BotContactActions:

@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from ..models import StatusEvent
 from ..services import idempotency
 from ..services.sending import SendOutcome
-from .errors import sinch_error_body, sinch_error_status
+from .errors import error_body, sinch_error_body, sinch_error_status
 from .serializers import OutboundMessageSerializer
 
 logger = logging.getLogger("django_sinch_whatsapp.api")
@@ -64,7 +64,12 @@ def _build(outcome: SendOutcome) -> tuple[int, dict[str, Any]]:
         error = outcome.errors[0]
         return sinch_error_status(error), {"error": sinch_error_body(error), **body}
     if not rows:
-        return status.HTTP_400_BAD_REQUEST, body
+        problems = [f"{r.raw}: {r.reason}" for r in outcome.rejected[:20]]
+        message = "No recipient is valid; " + "; ".join(problems[:3])
+        return status.HTTP_400_BAD_REQUEST, {
+            **error_body("invalid_recipients", message, fields={"to": problems}),
+            **body,
+        }
     if outcome.pending_batches or (outcome.replayed and any(r["state"] == "accepted" for r in rows)):
         body["dispatch"] = "pending: the messages are recorded and will be dispatched (or settled) by the outbox"
         return status.HTTP_202_ACCEPTED, body

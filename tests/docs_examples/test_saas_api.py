@@ -58,4 +58,4 @@ def test_a_tenant_creates_a_bot_and_sends_a_template(api_user, organization, oth
     assert TOKEN not in created.content.decode() and CALLBACK_KEY not in created.content.decode()
     assert sent.status_code == 201, sent.content
     assert sent.json()["messages"][0]["state"] == "queued"
-    assert foreign.status_code == 400 and "tenant" in foreign.json()
+    assert foreign.status_code == 400 and "tenant" in foreign.json()["error"]["fields"]
