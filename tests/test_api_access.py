@@ -51,7 +51,17 @@ def test_the_root_lists_every_endpoint_and_the_docs(api_user):
     response = api.get(ROOT, HTTP_ACCEPT="application/json")
     assert response.status_code == 200
     links = response.json()
-    assert set(links) == {"bots", "messages", "contacts", "inbound", "schema", "docs", "redoc"}
+    assert set(links) == {
+        "bots",
+        "messages",
+        "contacts",
+        "inbound",
+        "media-providers",
+        "stickerpacks",
+        "schema",
+        "docs",
+        "redoc",
+    }
     for name, url in links.items():
         assert api.get(url).status_code == 200, name
 

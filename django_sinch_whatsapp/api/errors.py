@@ -141,8 +141,21 @@ def validation_error_response(err: MessageValidationError) -> Response:
     )
 
 
+#: Why a recipient outside its 24-hour window was refused, in the API's words (the JSON field, not Python's).
+WINDOW_REASON = (
+    "the 24-hour customer care window is closed (no message from this contact in 24 hours): "
+    'send a template, or set "allow_outside_window": true to send anyway'
+)
+
+
 def window_error_response(err: OutsideCustomerCareWindow) -> Response:
-    return Response(
-        error_body("outside_customer_care_window", str(err), fields={"allow_outside_window": [str(err)]}),
-        status=status.HTTP_409_CONFLICT,
-    )
+    """Every recipient was outside its window: the same ``rejected`` entries a partly sent request lists."""
+    more = err.count - len(err.numbers)
+    numbers = ", ".join(err.numbers) + (f" and {more} more" if more > 0 else "")
+    message = f"{numbers}: {WINDOW_REASON}" if numbers else WINDOW_REASON
+    body = error_body("outside_customer_care_window", message, fields={"allow_outside_window": [WINDOW_REASON]})
+    body["messages"] = []
+    body["rejected"] = [{"to": number, "reason": WINDOW_REASON} for number in err.numbers]
+    if more > 0:
+        body["rejected_count"] = err.count
+    return Response(body, status=status.HTTP_409_CONFLICT)

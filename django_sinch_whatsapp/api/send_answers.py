@@ -20,8 +20,8 @@ from rest_framework.response import Response
 
 from ..models import StatusEvent
 from ..services import idempotency
-from ..services.sending import SendOutcome
-from .errors import error_body, sinch_error_body, sinch_error_status
+from ..services.sending import WINDOW_CLOSED_REASON, SendOutcome
+from .errors import WINDOW_REASON, error_body, sinch_error_body, sinch_error_status
 from .serializers import OutboundMessageSerializer
 
 logger = logging.getLogger("django_sinch_whatsapp.api")
@@ -56,7 +56,7 @@ def _build(outcome: SendOutcome) -> tuple[int, dict[str, Any]]:
     rows = _rows(outcome)
     body: dict[str, Any] = {
         "messages": rows,
-        "rejected": [{"to": r.raw, "reason": r.reason} for r in outcome.rejected],
+        "rejected": [{"to": r.raw, "reason": _api_reason(r.reason)} for r in outcome.rejected],
     }
     if outcome.rejected_count > len(outcome.rejected):
         body["rejected_count"] = outcome.rejected_count
@@ -74,6 +74,11 @@ def _build(outcome: SendOutcome) -> tuple[int, dict[str, Any]]:
         body["dispatch"] = "pending: the messages are recorded and will be dispatched (or settled) by the outbox"
         return status.HTTP_202_ACCEPTED, body
     return status.HTTP_201_CREATED, body
+
+
+def _api_reason(reason: str) -> str:
+    """The service's reasons are for Python callers; the window's names the JSON field here."""
+    return WINDOW_REASON if reason == WINDOW_CLOSED_REASON else reason
 
 
 def _rows(outcome: SendOutcome) -> list[dict[str, Any]]:

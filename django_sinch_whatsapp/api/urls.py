@@ -17,6 +17,7 @@ from rest_framework.routers import APIRootView, DefaultRouter
 
 from .contacts import ContactViewSet, InboundMessageViewSet
 from .docs import APISchemaView, RedocView, SwaggerUIView
+from .provisioning import MediaProviderViewSet, StickerpackViewSet
 from .views import BotViewSet, OutboundMessageViewSet, api_authenticators
 
 app_name = "sinch_whatsapp_api"
@@ -47,6 +48,8 @@ router.register("bots", BotViewSet, basename="bot")
 router.register("messages", OutboundMessageViewSet, basename="message")
 router.register("contacts", ContactViewSet, basename="contact")
 router.register("inbound", InboundMessageViewSet, basename="inbound")
+router.register("media-providers", MediaProviderViewSet, basename="media-provider")
+router.register("stickerpacks", StickerpackViewSet, basename="stickerpack")
 
 urlpatterns = [
     path("schema/", APISchemaView.as_view(), name="schema"),

@@ -38,7 +38,7 @@ from ..models import Bot, OutboundMessage, StatusEvent
 from ..sensitive import mark_sensitive_post_parameters
 from ..services import idempotency
 from . import send_answers
-from .bot_actions import BotContactActions
+from .bot_actions import BotBlacklistActions, BotContactActions
 from .errors import (
     error_body,
     exception_handler,
@@ -175,7 +175,7 @@ class BotCursorPagination(MessageCursorPagination):
     ordering = ("created_at", "id")
 
 
-class BotViewSet(BotContactActions, TenantScopedMixin, viewsets.ModelViewSet):
+class BotViewSet(BotContactActions, BotBlacklistActions, TenantScopedMixin, viewsets.ModelViewSet):
     serializer_class = BotSerializer
     pagination_class = BotCursorPagination
 
@@ -199,7 +199,7 @@ class BotViewSet(BotContactActions, TenantScopedMixin, viewsets.ModelViewSet):
         parameters=[RETRY_AFTER, IDEMPOTENCY_KEY],
         examples=SEND_EXAMPLES,
     )
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], serializer_class=SendSerializer)
     def send(self, request: Request, pk: Any = None) -> Response:
         """Send a text or any message object to one or more recipients from this bot.
 
