@@ -3,7 +3,8 @@
 An autouse fixture wraps Django's test client (``APIClient`` is one): each response under the API's
 prefix with a 4xx/5xx status is recorded, and when the test ends every recorded body must be the shape
 ``api/errors.py`` documents. A test that provokes an error of another shape fails at teardown, naming
-the request. ``SEEN`` keeps every checked answer of the session, so a test can prove the sweep looked.
+the request. The fixture's value is the list of
+error answers the test provoked (tests/test_api_errors.py reads it).
 """
 
 from __future__ import annotations
@@ -15,9 +16,6 @@ import pytest
 from django.test import Client
 
 API_PREFIX = "/api/sinch-whatsapp/"
-
-#: (method, path, status) of every error answer checked this session.
-SEEN: list[tuple[str, str, int]] = []
 
 
 def shape_problems(status: int, content_type: str, content: bytes) -> list[str]:
@@ -66,7 +64,6 @@ def api_error_sweep(monkeypatch):
     yield recorded
     findings = []
     for method, path, response in recorded:
-        SEEN.append((method, path, response.status_code))
         for problem in shape_problems(response.status_code, response.get("Content-Type", ""), response.content):
             findings.append(f"{method} {path}: {problem}")
     assert not findings, "API error answers not in the one error shape:\n" + "\n".join(findings)

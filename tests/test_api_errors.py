@@ -14,7 +14,6 @@ from rest_framework.test import APIClient
 from django_sinch_whatsapp.api.errors import flatten_fields
 from django_sinch_whatsapp.api.urls import router
 
-from . import api_error_sweep
 from .api_error_sweep import shape_problems
 
 pytestmark = pytest.mark.django_db
@@ -66,10 +65,12 @@ def test_the_sweep_flags_another_shape():
     )
 
 
-def test_the_sweep_has_looked_at_answers_this_session(api, bot):
+def test_the_sweep_records_every_error_answer_of_a_test(api, bot, api_error_sweep):
     api.get("/api/sinch-whatsapp/bots/999999/")
-    # SEEN fills at each test's teardown: the previous tests' answers are there.
-    assert api_error_sweep.SEEN
+    api.get("/api/sinch-whatsapp/bots/")  # a 200: not an error, not recorded
+    assert [(method, path, r.status_code) for method, path, r in api_error_sweep] == [
+        ("GET", "/api/sinch-whatsapp/bots/999999/", 404)
+    ]
 
 
 @pytest.fixture
