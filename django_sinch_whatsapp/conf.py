@@ -98,8 +98,11 @@ DEFAULTS: dict[str, Any] = {
     # Seconds a repeat waits for the first request with the same key to finish
     # before it answers 409 "in progress".
     "IDEMPOTENCY_WAIT_SECONDS": 10.0,
-    # DRF authentication classes of the API views (dotted paths).
+    # DRF authentication classes of the API views (dotted paths). Token
+    # authentication ("Authorization: Token <key>", no password hashing per
+    # call) counts only when "rest_framework.authtoken" is in INSTALLED_APPS.
     "API_AUTHENTICATION_CLASSES": (
+        "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.BasicAuthentication",
     ),

@@ -7,6 +7,7 @@ never the token), so the admin and the API can show people the real reason.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
@@ -43,7 +44,15 @@ class MessageValidationError(SinchWhatsAppError, ValueError):
 
 
 class OutsideCustomerCareWindow(SinchWhatsAppError):
-    """A session (non-template) message to a contact whose 24-hour window is closed."""
+    """A session (non-template) message to a contact whose 24-hour window is closed.
+
+    ``numbers`` holds (up to ten of) the E.164 numbers refused, ``count`` how many there were.
+    """
+
+    def __init__(self, message: str, *, numbers: Sequence[str] = (), count: int = 0) -> None:
+        self.numbers = list(numbers)
+        self.count = count or len(self.numbers)
+        super().__init__(message)
 
 
 class MessagingTierExceeded(SinchWhatsAppError):

@@ -27,10 +27,10 @@ def test_bot_list_is_scoped_and_never_shows_secrets(api, bot, make_bot, other_or
     make_bot(tenant=other_organization, sinch_bot_id="theirs")
     response = api.get("/api/sinch-whatsapp/bots/")
     assert response.status_code == 200
-    assert [b["sinch_bot_id"] for b in response.json()] == ["support-bot"]
+    assert [b["sinch_bot_id"] for b in response.json()["results"]] == ["support-bot"]
     text = response.content.decode()
     assert TOKEN not in text and CALLBACK_KEY not in text and "gAAAA" not in text
-    assert response.json()[0]["has_callback_key"] is True
+    assert response.json()["results"][0]["has_callback_key"] is True
 
 
 def test_other_tenants_bot_is_404(api, make_bot, other_organization):
@@ -70,7 +70,7 @@ def test_create_bot_for_another_tenant_is_refused(api, other_organization):
         format="json",
     )
     assert response.status_code == 400
-    assert "tenant" in response.json()
+    assert "tenant" in response.json()["error"]["fields"]
 
 
 def test_update_without_token_keeps_it(api, bot):
@@ -128,7 +128,7 @@ def test_base_url_override_to_a_foreign_host_is_refused(api, bot):
         format="json",
     )
     assert response.status_code == 400
-    assert "not an allowed override host" in str(response.json()["base_url_override"])
+    assert "not an allowed override host" in str(response.json()["error"]["fields"]["base_url_override"])
     bot.refresh_from_db()
     assert bot.base_url_override == ""
 
@@ -137,9 +137,9 @@ def test_moving_a_bot_needs_the_token_again(api, bot):
     response = api.patch(
         f"/api/sinch-whatsapp/bots/{bot.pk}/", {"base_url_override": "http://127.0.0.1:9/us1"}, format="json"
     )
-    assert response.status_code == 400 and "bearer_token" in response.json()
+    assert response.status_code == 400 and "bearer_token" in response.json()["error"]["fields"]
     response = api.patch(f"/api/sinch-whatsapp/bots/{bot.pk}/", {"region": "eu"}, format="json")
-    assert response.status_code == 400 and "bearer_token" in response.json()
+    assert response.status_code == 400 and "bearer_token" in response.json()["error"]["fields"]
     response = api.patch(
         f"/api/sinch-whatsapp/bots/{bot.pk}/", {"region": "eu", "bearer_token": "eu-token"}, format="json"
     )
@@ -163,7 +163,7 @@ def test_out_of_range_bot_filter_is_400_not_500(api, bot):
         for path in ("/api/sinch-whatsapp/messages/", "/api/sinch-whatsapp/contacts/", "/api/sinch-whatsapp/inbound/"):
             response = api.get(path, {"bot": str(value)})
             assert response.status_code == 400, (path, value)
-            assert response.json() == {"bot": "must be a whole number"}
+            assert response.json()["error"]["fields"] == {"bot": ["must be a whole number"]}
     assert api.get("/api/sinch-whatsapp/messages/", {"bot": str(2**63 - 1)}).status_code == 200
 
 
@@ -187,7 +187,7 @@ def test_tampered_cursor_is_404_not_500(api, bot):
         for path in ("/api/sinch-whatsapp/messages/", "/api/sinch-whatsapp/contacts/", "/api/sinch-whatsapp/inbound/"):
             response = api.get(path, {"cursor": _cursor(raw)})
             assert response.status_code == 404, (path, raw)
-            assert response.json() == {"detail": "Invalid cursor"}
+            assert response.json()["error"] == {"code": "not_found", "message": "Invalid cursor"}
     assert api.get("/api/sinch-whatsapp/messages/", {"cursor": _cursor("p=2020-01-01T00:00:00Z")}).status_code == 200
 
 
@@ -209,7 +209,7 @@ def test_json_body_nested_too_deeply_is_400_not_500(api, bot):
     body = "[" * 5000 + "]" * 5000
     response = api.post(f"/api/sinch-whatsapp/bots/{bot.pk}/opt-in/", body, content_type="application/json")
     assert response.status_code == 400
-    assert response.json() == {"detail": "JSON parse error - nested too deeply"}
+    assert response.json()["error"] == {"code": "parse_error", "message": "JSON parse error - nested too deeply"}
 
 
 def test_form_body_over_django_limits_is_json_not_an_html_page(api, bot, settings):
@@ -220,11 +220,11 @@ def test_form_body_over_django_limits_is_json_not_an_html_page(api, bot, setting
     fields = urlencode([("numbers", "46732001122")] * (settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1))
     response = api.post(path, fields, content_type="application/x-www-form-urlencoded")
     assert response.status_code == 400 and response["Content-Type"] == "application/json"
-    assert "DATA_UPLOAD_MAX_NUMBER_FIELDS" in response.json()["detail"]
+    assert "DATA_UPLOAD_MAX_NUMBER_FIELDS" in response.json()["error"]["message"]
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
     response = api.post(path, {"numbers": ["4" * 200]}, format="multipart")
     assert response.status_code == 413 and response["Content-Type"] == "application/json"
-    assert "detail" in response.json()
+    assert response.json()["error"]["code"] == "body_too_large"
 
 
 def test_message_with_nul_character_is_400_not_500(api, bot):
@@ -235,7 +235,7 @@ def test_message_with_nul_character_is_400_not_500(api, bot):
         format="json",
     )
     assert response.status_code == 400
-    assert response.json() == {"message": ["Null characters are not allowed."]}
+    assert response.json()["error"]["fields"] == {"message": ["Null characters are not allowed."]}
     assert OutboundMessage.objects.count() == 0
 
 
@@ -245,4 +245,4 @@ def test_override_with_an_impossible_port_is_refused(api, bot):
         {"base_url_override": "http://127.0.0.1:99999/us1", "bearer_token": "t"},
         format="json",
     )
-    assert response.status_code == 400 and "port" in str(response.json()["base_url_override"])
+    assert response.status_code == 400 and "port" in str(response.json()["error"]["fields"]["base_url_override"])

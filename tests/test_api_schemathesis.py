@@ -157,7 +157,15 @@ def loopback_only(monkeypatch):
 @pytest.fixture
 def api_world(loopback_only, settings, api_user, sandbox_bot, make_bot, other_organization, fresh_sandbox):
     """alice's bot on the sandbox and the other tenant's bot, each with a contact and messages."""
-    from django_sinch_whatsapp.models import Campaign, Contact, InboundMessage, OutboundMessage, StatusEvent
+    from django_sinch_whatsapp.models import (
+        Campaign,
+        Contact,
+        InboundMessage,
+        MediaProvider,
+        OutboundMessage,
+        StatusEvent,
+        Stickerpack,
+    )
 
     # A bot whose base URL override is cleared must still reach the sandbox, never Sinch.
     settings.SINCH_WHATSAPP = {
@@ -200,12 +208,16 @@ def api_world(loopback_only, settings, api_user, sandbox_bot, make_bot, other_or
             content={"type": "text", "body": "hi"},
         )
         campaign = Campaign.objects.create(bot=bot, template_name="welcome")
+        provider = MediaProvider.objects.create(bot=bot, name=f"cdn-{bot.pk}", kind="bearer")
+        pack = Stickerpack.objects.create(bot=bot, sinch_id=f"pack-{bot.pk}", name="Cats", publisher="Acme")
         return {
             "bots": bot.pk,
             "contacts": contact.pk,
             "messages": outbound.pk,
             "inbound": inbound.pk,
             "campaigns": campaign.pk,
+            "media-providers": provider.pk,
+            "stickerpacks": pack.pk,
         }
 
     KNOWN.tenant = sandbox_bot.tenant_id
@@ -218,13 +230,15 @@ def api_world(loopback_only, settings, api_user, sandbox_bot, make_bot, other_or
 
 def their_state(bot_pk: Any, sandbox: Any) -> tuple[Any, ...]:
     """What alice must never change: the other tenant's rows, and what their bot asked Sinch."""
-    from django_sinch_whatsapp.models import Bot, Contact, InboundMessage, OutboundMessage
+    from django_sinch_whatsapp.models import Bot, Contact, InboundMessage, MediaProvider, OutboundMessage, Stickerpack
 
     return (
         list(Bot.objects.filter(pk=bot_pk).values()),
         list(Contact.objects.filter(bot_id=bot_pk).values()),
         list(InboundMessage.objects.filter(bot_id=bot_pk).values("pk", "read_at")),
         list(OutboundMessage.objects.filter(bot_id=bot_pk).values("pk", "state")),
+        list(MediaProvider.objects.filter(bot_id=bot_pk).values()),
+        list(Stickerpack.objects.filter(bot_id=bot_pk).values()),
         [entry for entry in sandbox.requests_log if "their-bot" in entry["path"]],
     )
 

@@ -53,10 +53,10 @@ def test_the_admin_form_refuses_a_token_http_cannot_carry(admin_client, organiza
 def test_the_api_refuses_a_token_http_cannot_carry(api, organization, bot, token):
     body = {"tenant": organization.pk, "name": "New", "sinch_bot_id": "new-bot", "region": "eu", "bearer_token": token}
     created = api.post("/api/sinch-whatsapp/bots/", body, format="json")
-    assert created.status_code == 400 and "printable ASCII" in created.json()["bearer_token"][0]
+    assert created.status_code == 400 and "printable ASCII" in created.json()["error"]["fields"]["bearer_token"][0]
     assert not Bot.objects.filter(sinch_bot_id="new-bot").exists()
     changed = api.patch(f"/api/sinch-whatsapp/bots/{bot.pk}/", {"bearer_token": token}, format="json")
-    assert changed.status_code == 400 and "bearer_token" in changed.json()
+    assert changed.status_code == 400 and "bearer_token" in changed.json()["error"]["fields"]
     assert Bot.objects.get(pk=bot.pk).bearer_token.reveal() == TOKEN
 
 

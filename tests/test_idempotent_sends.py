@@ -83,7 +83,7 @@ def test_keys_are_per_tenant(api, sandbox_bot, fresh_sandbox, make_bot, other_or
 @pytest.mark.parametrize("key", ["", "x" * 256, "tab\there", "naïve"])
 def test_a_malformed_key_is_a_400_naming_the_header(api, sandbox_bot, fresh_sandbox, key):
     response = send(api, sandbox_bot, key)
-    assert response.status_code == 400 and "Idempotency-Key" in response.json()
+    assert response.status_code == 400 and "Idempotency-Key" in response.json()["error"]["fields"]
     assert posts(fresh_sandbox) == 0
 
 

@@ -175,7 +175,7 @@ def test_the_api_and_the_admin_name_the_field(api_client_for_alice, bot):
         format="json",
     )
     assert response.status_code == 400
-    assert "backslash" in str(response.json()["base_url_override"])
+    assert "backslash" in str(response.json()["error"]["fields"]["base_url_override"])
     bot.refresh_from_db()
     assert bot.base_url_override == ""
 

@@ -124,7 +124,7 @@ def test_an_api_user_of_tenant_a_reaches_nothing_of_tenant_b(api_user, foreign, 
     api = APIClient()
     api.force_authenticate(api_user)
     assert api_findings(api, api_router, "sinch_whatsapp_api", foreign, unchanged=unchanged) == []
-    listed = api.get("/api/sinch-whatsapp/bots/").json()
+    listed = api.get("/api/sinch-whatsapp/bots/").json()["results"]
     assert [item["id"] for item in listed] == [own[Bot][0].pk]
 
 
@@ -165,7 +165,7 @@ def test_the_api_move_needs_the_secrets_again(api_user, bot, other_organization)
     api.force_authenticate(api_user)
     url = f"/api/sinch-whatsapp/bots/{bot.pk}/"
     response = api.patch(url, {"tenant": other_organization.pk}, format="json")
-    assert response.status_code == 400 and {"bearer_token", "callback_key"} <= set(response.json())
+    assert response.status_code == 400 and {"bearer_token", "callback_key"} <= set(response.json()["error"]["fields"])
     response = api.patch(
         url, {"tenant": other_organization.pk, "bearer_token": "t2", "callback_key": "k2"}, format="json"
     )

@@ -18,40 +18,38 @@ from rest_framework import serializers
 from .serializers import OutboundMessageSerializer
 
 
-class ErrorDetailSerializer(serializers.Serializer):
-    """DRF's own errors: authentication, permission, not found, method, media type."""
+class ErrorBodySerializer(serializers.Serializer):
+    """The one error shape (see :mod:`django_sinch_whatsapp.api.errors`): a stable ``code``, a ``message``
+    for people, ``fields`` when the input did not validate, Sinch's own ``message``/``details`` when Sinch
+    refused."""
 
-    detail = serializers.CharField()
-
-
-class SinchErrorBodySerializer(serializers.Serializer):
-    code = serializers.ChoiceField(
-        choices=["sinch_bad_request", "sinch_unauthorized", "sinch_outcome_unknown", "sinch_unavailable", "sinch_error"]
+    code = serializers.CharField(
+        help_text="Stable: `invalid` (see `fields`), `invalid_message` (a documented limit), `invalid_recipients`, "
+        "`invalid_numbers`, `outside_customer_care_window`, `idempotency_key_reused`, `idempotency_key_in_progress`, "
+        "`not_authenticated`, `authentication_failed`, `permission_denied`, `not_found`, `method_not_allowed`, "
+        "`not_acceptable`, `unsupported_media_type`, `parse_error`, `body_too_large`, `throttled`, and Sinch's "
+        "`sinch_bad_request`, `sinch_unauthorized`, `sinch_unavailable`, `sinch_outcome_unknown`, `sinch_error`."
     )
-    sinch_status = serializers.IntegerField(allow_null=True, help_text="Sinch's HTTP status; null without an answer.")
-    message = serializers.CharField(allow_blank=True, help_text="Sinch's own `message`.")
-    details = serializers.CharField(allow_blank=True, help_text="Sinch's own `details`.")
-    hint = serializers.CharField(allow_blank=True)
+    message = serializers.CharField(allow_blank=True, help_text="For people; for a Sinch error, Sinch's `message`.")
+    fields = serializers.DictField(  # type: ignore[assignment]  # a declared field, popped by the metaclass
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="Each field that did not validate (a dotted path, e.g. `to.0`) and its problems.",
+    )
+    sinch_status = serializers.IntegerField(
+        required=False, allow_null=True, help_text="Sinch's HTTP status; null without an answer."
+    )
+    details = serializers.CharField(required=False, allow_blank=True, help_text="Sinch's own `details`.")
+    hint = serializers.CharField(required=False, allow_blank=True)
+    field = serializers.CharField(required=False, allow_null=True, help_text="The field over a documented limit.")
+    limit = serializers.JSONField(required=False, allow_null=True, help_text="The documented limit.")
+    actual = serializers.JSONField(required=False, allow_null=True, help_text="What was given.")
 
 
-class SinchErrorSerializer(serializers.Serializer):
-    """Sinch refused the call or could not be reached; a 503 carries ``Retry-After``."""
+class ErrorSerializer(serializers.Serializer):
+    """Every 4xx/5xx answer of the API has this ``error``; a send or numbers answer keeps its outcome beside it."""
 
-    error = SinchErrorBodySerializer()
-
-
-class RequestErrorBodySerializer(serializers.Serializer):
-    code = serializers.ChoiceField(choices=["invalid_message", "outside_customer_care_window"])
-    message = serializers.CharField()
-    field = serializers.CharField(required=False, allow_null=True)
-    limit = serializers.JSONField(required=False, allow_null=True)
-    actual = serializers.JSONField(required=False, allow_null=True)
-
-
-class RequestErrorSerializer(serializers.Serializer):
-    """A message over a documented limit (400), or outside the 24-hour window (409)."""
-
-    error = RequestErrorBodySerializer()
+    error = ErrorBodySerializer()
 
 
 class RejectedRecipientSerializer(serializers.Serializer):
@@ -68,7 +66,14 @@ class SendResultSerializer(serializers.Serializer):
 
     messages = OutboundMessageSerializer(many=True)
     rejected = RejectedRecipientSerializer(many=True)
-    error = SinchErrorBodySerializer(required=False)
+    error = ErrorBodySerializer(required=False)
+
+
+class SendErrorSerializer(ErrorSerializer):
+    """A send that failed: the error, and the outcome when rows or rejections are there to report."""
+
+    messages = OutboundMessageSerializer(many=True, required=False)
+    rejected = RejectedRecipientSerializer(many=True, required=False)
 
 
 class RejectedNumberSerializer(serializers.Serializer):
@@ -92,7 +97,15 @@ class NumbersOutcomeSerializer(serializers.Serializer):
     done = serializers.ListField(child=serializers.CharField())
     rejected = RejectedNumberSerializer(many=True)
     failed = FailedBatchSerializer(many=True)
-    error = SinchErrorBodySerializer(required=False)
+    error = ErrorBodySerializer(required=False)
+
+
+class NumbersErrorSerializer(ErrorSerializer):
+    """Numbers that failed: the error, and the outcome when there is one."""
+
+    done = serializers.ListField(child=serializers.CharField(), required=False)
+    rejected = RejectedNumberSerializer(many=True, required=False)
+    failed = FailedBatchSerializer(many=True, required=False)
 
 
 class CapabilityOutcomeSerializer(NumbersOutcomeSerializer):
@@ -102,15 +115,14 @@ class CapabilityOutcomeSerializer(NumbersOutcomeSerializer):
 
 
 INVALID_INPUT = OpenApiResponse(
-    OpenApiTypes.OBJECT,
-    description="Invalid input: each field (or `non_field_errors`) names its problems, "
-    "or `error` names the field and the limit.",
+    ErrorSerializer,
+    description="Invalid input (a body or a filter): `error.fields` names each field and its problems.",
 )
 SINCH_ERRORS: dict[int, Any] = {
-    202: OpenApiResponse(SinchErrorSerializer, description="The request may have reached Sinch; no answer came."),
-    400: OpenApiResponse(SinchErrorSerializer, description="Sinch refused the request."),
-    502: OpenApiResponse(SinchErrorSerializer, description="Sinch refused the credentials (wrong token or region)."),
-    503: OpenApiResponse(SinchErrorSerializer, description="Sinch unavailable or timed out; see Retry-After."),
+    202: OpenApiResponse(ErrorSerializer, description="The request may have reached Sinch; no answer came."),
+    400: OpenApiResponse(ErrorSerializer, description="Sinch refused the request, or the input does not validate."),
+    502: OpenApiResponse(ErrorSerializer, description="Sinch refused the credentials (wrong token or region)."),
+    503: OpenApiResponse(ErrorSerializer, description="Sinch unavailable or timed out; see Retry-After."),
 }
 #: Sinch 5xx, 429 and timeouts answer 503 with ``Retry-After`` (seconds).
 RETRY_AFTER = OpenApiParameter(
@@ -140,9 +152,9 @@ def numbers_responses(serializer: type[serializers.Serializer]) -> dict[int, Any
         200: serializer,
         202: serializer,
         400: OpenApiResponse(
-            OpenApiTypes.OBJECT,
-            description="Every number was rejected, Sinch refused the batch (the outcome with `error`), "
-            "or the body does not validate.",
+            NumbersErrorSerializer,
+            description="Every number was rejected (`invalid_numbers`), Sinch refused the batch (the outcome with "
+            "`error`), or the body does not validate (`invalid`).",
         ),
         502: serializer,
         503: serializer,
@@ -154,13 +166,17 @@ SEND_OUTCOMES: dict[int, Any] = {
     201: SendResultSerializer,
     202: SendResultSerializer,
     400: OpenApiResponse(
-        OpenApiTypes.OBJECT,
-        description="No recipient was valid (`messages` empty, `rejected` says why), Sinch refused the request "
-        "(`error`), a message over a documented limit (`error.field`, `error.limit`), or a body that does not "
-        "validate.",
+        SendErrorSerializer,
+        description="No recipient was valid (`invalid_recipients`, `rejected` says why), Sinch refused the request "
+        "(`sinch_bad_request`), a message over a documented limit (`invalid_message`: `error.field`, `error.limit`), "
+        "or a body that does not validate (`invalid`).",
     ),
-    409: RequestErrorSerializer,
-    422: OpenApiResponse(RequestErrorSerializer, description="The Idempotency-Key was used for another request."),
+    409: OpenApiResponse(
+        ErrorSerializer,
+        description="Outside the 24-hour window (`outside_customer_care_window`: send a template or set "
+        "`allow_outside_window`), or the Idempotency-Key's first request is still sending (Retry-After).",
+    ),
+    422: OpenApiResponse(ErrorSerializer, description="The Idempotency-Key was used for another request."),
     502: SendResultSerializer,
     503: SendResultSerializer,
 }
@@ -208,17 +224,17 @@ def with_standard_errors(
     cursor; 400 for a body or a filter that does not validate; 413/415 for a body too large or in another
     media type.
     """
-    auth = OpenApiResponse(ErrorDetailSerializer, description="No valid credentials, or not allowed.")
+    auth = OpenApiResponse(ErrorSerializer, description="No valid credentials, or not allowed.")
     standard: dict[int, Any] = {401: auth, 403: auth}
     if detail or listing:
         standard[404] = OpenApiResponse(
-            ErrorDetailSerializer, description="Not one of your tenants' objects, no such object, or a bad cursor."
+            ErrorSerializer, description="Not one of your tenants' objects, no such object, or a bad cursor."
         )
     if body or listing:
         standard[400] = INVALID_INPUT
     if body:
-        standard[413] = OpenApiResponse(ErrorDetailSerializer, description="A form body over Django's size limit.")
-        standard[415] = OpenApiResponse(ErrorDetailSerializer, description="A body in an unsupported media type.")
+        standard[413] = OpenApiResponse(ErrorSerializer, description="A body over Django's size limit.")
+        standard[415] = OpenApiResponse(ErrorSerializer, description="A body in an unsupported media type.")
     return {**standard, **responses}
 
 

@@ -20,8 +20,8 @@ from rest_framework.response import Response
 
 from ..models import StatusEvent
 from ..services import idempotency
-from ..services.sending import SendOutcome
-from .errors import sinch_error_body, sinch_error_status
+from ..services.sending import WINDOW_CLOSED_REASON, SendOutcome
+from .errors import WINDOW_REASON, error_body, sinch_error_body, sinch_error_status
 from .serializers import OutboundMessageSerializer
 
 logger = logging.getLogger("django_sinch_whatsapp.api")
@@ -56,7 +56,7 @@ def _build(outcome: SendOutcome) -> tuple[int, dict[str, Any]]:
     rows = _rows(outcome)
     body: dict[str, Any] = {
         "messages": rows,
-        "rejected": [{"to": r.raw, "reason": r.reason} for r in outcome.rejected],
+        "rejected": [{"to": r.raw, "reason": _api_reason(r.reason)} for r in outcome.rejected],
     }
     if outcome.rejected_count > len(outcome.rejected):
         body["rejected_count"] = outcome.rejected_count
@@ -64,11 +64,21 @@ def _build(outcome: SendOutcome) -> tuple[int, dict[str, Any]]:
         error = outcome.errors[0]
         return sinch_error_status(error), {"error": sinch_error_body(error), **body}
     if not rows:
-        return status.HTTP_400_BAD_REQUEST, body
+        problems = [f"{r.raw}: {r.reason}" for r in outcome.rejected[:20]]
+        message = "No recipient is valid; " + "; ".join(problems[:3])
+        return status.HTTP_400_BAD_REQUEST, {
+            **error_body("invalid_recipients", message, fields={"to": problems}),
+            **body,
+        }
     if outcome.pending_batches or (outcome.replayed and any(r["state"] == "accepted" for r in rows)):
         body["dispatch"] = "pending: the messages are recorded and will be dispatched (or settled) by the outbox"
         return status.HTTP_202_ACCEPTED, body
     return status.HTTP_201_CREATED, body
+
+
+def _api_reason(reason: str) -> str:
+    """The service's reasons are for Python callers; the window's names the JSON field here."""
+    return WINDOW_REASON if reason == WINDOW_CLOSED_REASON else reason
 
 
 def _rows(outcome: SendOutcome) -> list[dict[str, Any]]:

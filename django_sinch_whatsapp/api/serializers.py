@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -207,17 +208,61 @@ class OutboundMessageSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class SendSerializer(serializers.Serializer):
-    """Either ``text`` (a text message) or ``message`` (any Sinch message object)."""
+def form_to_json(data: Any, *, lists: tuple[str, ...] = (), objects: tuple[str, ...] = ()) -> Any:
+    """A form-encoded or multipart body (a QueryDict) as the JSON body it stands for.
 
-    to = serializers.ListField(child=serializers.CharField(max_length=64), min_length=1, max_length=10_000)
-    text = serializers.CharField(required=False, trim_whitespace=False)
+    Each field is its one value; the ``lists`` fields take every value given (``to=1&to=2``) and split
+    commas (``to=1,2``); the ``objects`` fields are JSON text. Anything else is returned as it is.
+    """
+    if not hasattr(data, "getlist"):
+        return data
+    converted: dict[str, Any] = {}
+    for key in data:
+        if key in lists:
+            converted[key] = [part.strip() for value in data.getlist(key) for part in str(value).split(",")]
+        elif key in objects:
+            text = data.get(key)
+            if text in ("", None):
+                continue
+            try:
+                converted[key] = json.loads(text)
+            except (TypeError, ValueError) as err:
+                raise serializers.ValidationError({key: [f"Not valid JSON: {err}"]}) from None
+        else:
+            converted[key] = data.get(key)
+    return converted
+
+
+class SendSerializer(serializers.Serializer):
+    """Either ``text`` (a text message) or ``message`` (any Sinch message object).
+
+    JSON, form-encoded or multipart: in a form, ``to`` is repeated or comma-separated and ``message``
+    is JSON text.
+    """
+
+    to = serializers.ListField(
+        child=serializers.CharField(max_length=64),
+        min_length=1,
+        max_length=10_000,
+        help_text="Numbers (any format; national ones in the bot's default region), 1 to 10,000.",
+        style={"base_template": "input.html", "placeholder": "46732001122, 46732001133"},
+    )
+    text = serializers.CharField(
+        required=False, trim_whitespace=False, style={"base_template": "textarea.html"}, help_text="A text message."
+    )
     preview_url = serializers.BooleanField(required=False, default=False)
-    message = serializers.DictField(required=False)
+    message = serializers.DictField(
+        required=False,
+        help_text='Any Sinch message object, e.g. {"type": "template", ...}; in a form, as JSON text.',
+        style={"base_template": "textarea.html"},
+    )
     callback_url = serializers.URLField(required=False)
-    allow_outside_window = serializers.BooleanField(required=False, default=False)
+    allow_outside_window = serializers.BooleanField(
+        required=False, default=False, help_text="Send a session message even outside the 24-hour window."
+    )
 
     def to_internal_value(self, data: Any) -> Any:
+        data = form_to_json(data, lists=("to",), objects=("message",))
         if isinstance(data, dict) and isinstance(data.get("to"), str):
             data = {**data, "to": [data["to"]]}
         return super().to_internal_value(data)
@@ -276,7 +321,16 @@ class ContactSerializer(serializers.ModelSerializer):
 class NumbersSerializer(serializers.Serializer):
     """Any number of numbers: sent to Sinch 20 per request."""
 
-    numbers = serializers.ListField(child=serializers.CharField(max_length=64), min_length=1, max_length=10_000)
+    numbers = serializers.ListField(
+        child=serializers.CharField(max_length=64),
+        min_length=1,
+        max_length=10_000,
+        help_text="Numbers (any format); in a form, repeated or comma-separated.",
+        style={"base_template": "input.html", "placeholder": "46732001122, 46732001133"},
+    )
+
+    def to_internal_value(self, data: Any) -> Any:
+        return super().to_internal_value(form_to_json(data, lists=("numbers",)))
 
 
 class InboundMessageSerializer(serializers.ModelSerializer):

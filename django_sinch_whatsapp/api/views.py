@@ -6,6 +6,7 @@ import datetime
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.db.models import Prefetch, QuerySet
@@ -13,11 +14,11 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.module_loading import import_string
 from django.views.decorators.debug import sensitive_variables
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ParseError, ValidationError
+from rest_framework.exceptions import APIException, NotFound, ParseError, ValidationError
 from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
@@ -33,14 +34,21 @@ from ..exceptions import (
     OutsideCustomerCareWindow,
     SinchAPIError,
 )
-from ..models import Bot, MessageState, OutboundMessage, StatusEvent
+from ..models import Bot, OutboundMessage, StatusEvent
 from ..sensitive import mark_sensitive_post_parameters
 from ..services import idempotency
 from ..transports.errors import FeatureNotSupported
 from . import send_answers
-from .bot_actions import BotContactActions
-from .errors import sinch_error_response, validation_error_response, window_error_response
-from .schema import IDEMPOTENCY_KEY, RETRY_AFTER, SEND_EXAMPLES, TenantScopedAutoSchema, bot_filter, send_responses
+from .bot_actions import BotBlacklistActions, BotContactActions
+from .errors import (
+    error_body,
+    exception_handler,
+    sinch_error_response,
+    validation_error_response,
+    window_error_response,
+)
+from .filters import OutboundMessageFilter
+from .schema import IDEMPOTENCY_KEY, RETRY_AFTER, SEND_EXAMPLES, TenantScopedAutoSchema, send_responses
 from .serializers import BotSerializer, OutboundMessageSerializer, SendSerializer
 from .tenancy import tenant_ids_for_user
 
@@ -49,8 +57,22 @@ if TYPE_CHECKING:
     from rest_framework.schemas.inspectors import ViewInspector
 
 
+TOKEN_AUTHENTICATION = "rest_framework.authentication.TokenAuthentication"
+
+
 def _authentication_classes() -> list[Any]:
-    return [import_string(path) for path in app_settings.API_AUTHENTICATION_CLASSES]
+    """``API_AUTHENTICATION_CLASSES``; DRF's token authentication only where its app (its table) is installed."""
+    token_table = apps.is_installed("rest_framework.authtoken")
+    return [
+        import_string(path)
+        for path in app_settings.API_AUTHENTICATION_CLASSES
+        if path != TOKEN_AUTHENTICATION or token_table
+    ]
+
+
+def api_authenticators() -> list[Any]:
+    """The authenticators of every view of the API (the root and the docs' "Authorize" too)."""
+    return [cls() for cls in _authentication_classes()]
 
 
 class DepthSafeJSONParser(JSONParser):
@@ -63,6 +85,13 @@ class DepthSafeJSONParser(JSONParser):
             raise ParseError("JSON parse error - nested too deeply") from None
 
 
+class BodyTooLarge(APIException):
+    """Django's DATA_UPLOAD_MAX_MEMORY_SIZE, answered as a 413 in the API's error shape."""
+
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "body_too_large"
+
+
 class TenantScopedMixin:
     """Every queryset goes through here: another tenant's objects answer 404."""
 
@@ -70,7 +99,7 @@ class TenantScopedMixin:
     schema: ViewInspector | None = TenantScopedAutoSchema()
 
     def get_authenticators(self) -> list[Any]:
-        return [cls() for cls in _authentication_classes()]
+        return api_authenticators()
 
     def tenant_ids(self) -> list[Any]:
         if not hasattr(self, "_tenant_ids"):
@@ -87,6 +116,9 @@ class TenantScopedMixin:
         parsers = super().get_parsers()  # type: ignore[misc]
         return [DepthSafeJSONParser() if type(parser) is JSONParser else parser for parser in parsers]
 
+    def get_exception_handler(self) -> Any:
+        return exception_handler
+
     def handle_exception(self, exc: Exception) -> Response:
         """Sinch's errors keep its ``message``/``details``; ours name the field and limit. Never a 500."""
         if isinstance(exc, SinchAPIError):
@@ -100,35 +132,11 @@ class TenantScopedMixin:
             body = {"detail": str(exc), "transport": exc.transport, "feature": exc.feature}
             return Response(body, status=status.HTTP_400_BAD_REQUEST)
         if isinstance(exc, RequestDataTooBig):
-            return Response({"detail": str(exc)}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+            exc = BodyTooLarge(str(exc))
         if isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
             # Django's own limits on a form body: left alone they become Django's HTML 400 page.
             exc = ParseError(str(exc))
         return super().handle_exception(exc)  # type: ignore[misc]
-
-
-#: Primary keys are 64-bit signed integers; a larger number must not reach the database driver.
-MAX_ID = 2**63 - 1
-
-
-def int_param(params: Any, name: str) -> int:
-    """A whole-number query parameter that fits a primary key, or a 400 naming it."""
-    try:
-        value = int(params[name])
-    except (TypeError, ValueError):
-        raise ValidationError({name: "must be a whole number"}) from None
-    if not -MAX_ID - 1 <= value <= MAX_ID:
-        # SQLite raises OverflowError, PostgreSQL an out-of-range error: a 500 either way.
-        raise ValidationError({name: "must be a whole number"})
-    return value
-
-
-def text_param(params: Any, name: str) -> str:
-    """A text query parameter, or a 400 naming it: PostgreSQL refuses NUL in text (a 500 otherwise)."""
-    value = str(params[name])
-    if "\x00" in value:
-        raise ValidationError({name: "Null characters are not allowed."})
-    return value
 
 
 def _messages_with_history() -> QuerySet[OutboundMessage]:
@@ -137,8 +145,44 @@ def _messages_with_history() -> QuerySet[OutboundMessage]:
     )
 
 
-class BotViewSet(BotContactActions, TenantScopedMixin, viewsets.ModelViewSet):
+class MessageCursorPagination(CursorPagination):
+    """Stable pages over a table that grows while it is read."""
+
+    page_size = 50
+    max_page_size = 200
+    page_size_query_param = "page_size"
+    ordering = ("-created_at", "id")
+
+    def decode_cursor(self, request: Request) -> Cursor | None:
+        """DRF's cursor, its position (a timestamp: every ordering here starts with one) checked and in UTC.
+
+        A tampered or truncated position would otherwise reach the query and answer 500: no timestamp
+        (Django's ValidationError), or an offset PostgreSQL refuses (beyond +-15:59).
+        """
+        cursor = super().decode_cursor(request)
+        if cursor is None or cursor.position is None:
+            return cursor
+        position = str(cursor.position)  # text, whatever the stubs say
+        try:
+            moment = parse_datetime(position)
+            if moment is None or (settings.USE_TZ and timezone.is_naive(moment)):
+                raise ValueError(position)
+            if timezone.is_aware(moment):
+                moment = moment.astimezone(datetime.UTC)
+        except (ValueError, OverflowError):
+            raise NotFound(self.invalid_cursor_message) from None
+        return cursor._replace(position=str(moment))  # type: ignore[arg-type]
+
+
+class BotCursorPagination(MessageCursorPagination):
+    """Bots in the order they were created, paged like every other list."""
+
+    ordering = ("created_at", "id")
+
+
+class BotViewSet(BotContactActions, BotBlacklistActions, TenantScopedMixin, viewsets.ModelViewSet):
     serializer_class = BotSerializer
+    pagination_class = BotCursorPagination
 
     def get_queryset(self) -> QuerySet[Bot]:
         return Bot.objects.filter(tenant_id__in=self.tenant_ids()).select_related("callback_refusals").order_by("pk")
@@ -160,7 +204,7 @@ class BotViewSet(BotContactActions, TenantScopedMixin, viewsets.ModelViewSet):
         parameters=[RETRY_AFTER, IDEMPOTENCY_KEY],
         examples=SEND_EXAMPLES,
     )
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], serializer_class=SendSerializer)
     def send(self, request: Request, pk: Any = None) -> Response:
         """Send a text or any message object to one or more recipients from this bot.
 
@@ -197,64 +241,24 @@ class BotViewSet(BotContactActions, TenantScopedMixin, viewsets.ModelViewSet):
         except OutsideCustomerCareWindow as err:
             return window_error_response(err)
         except IdempotencyKeyReused as err:
-            return Response({"error": {"code": "idempotency_key_reused", "message": str(err)}}, status=422)
+            body = error_body("idempotency_key_reused", str(err), fields={"Idempotency-Key": [str(err)]})
+            return Response(body, status=422)
         except IdempotencyKeyInProgress as err:
-            response = Response({"error": {"code": "idempotency_key_in_progress", "message": str(err)}}, status=409)
+            response = Response(error_body("idempotency_key_in_progress", str(err)), status=409)
             response["Retry-After"] = "1"
             return response
         return send_answers.answer(outcome)
 
 
-class MessageCursorPagination(CursorPagination):
-    """Stable pages over a table that grows while it is read."""
-
-    page_size = 50
-    max_page_size = 200
-    page_size_query_param = "page_size"
-    ordering = ("-created_at", "id")
-
-    def decode_cursor(self, request: Request) -> Cursor | None:
-        """DRF's cursor, its position (a timestamp: every ordering here starts with one) checked and in UTC.
-
-        A tampered or truncated position would otherwise reach the query and answer 500: no timestamp
-        (Django's ValidationError), or an offset PostgreSQL refuses (beyond +-15:59).
-        """
-        cursor = super().decode_cursor(request)
-        if cursor is None or cursor.position is None:
-            return cursor
-        position = str(cursor.position)  # text, whatever the stubs say
-        try:
-            moment = parse_datetime(position)
-            if moment is None or (settings.USE_TZ and timezone.is_naive(moment)):
-                raise ValueError(position)
-            if timezone.is_aware(moment):
-                moment = moment.astimezone(datetime.UTC)
-        except (ValueError, OverflowError):
-            raise NotFound(self.invalid_cursor_message) from None
-        return cursor._replace(position=str(moment))  # type: ignore[arg-type]
-
-
-@extend_schema_view(
-    list=extend_schema(
-        parameters=[
-            bot_filter(),
-            OpenApiParameter("state", OpenApiTypes.STR, enum=MessageState.values, description="Only this state."),
-        ]
-    )
-)
 class OutboundMessageViewSet(
     TenantScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
-    """Messages of your tenants' bots, newest first; ``?state=`` and ``?bot=`` filter."""
+    """Messages of your tenants' bots, newest first; filter by bot, state, type, recipient, contact and date."""
 
     serializer_class = OutboundMessageSerializer
     pagination_class = MessageCursorPagination
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = OutboundMessageFilter
 
     def get_queryset(self) -> QuerySet[OutboundMessage]:
-        queryset = _messages_with_history().filter(bot__tenant_id__in=self.tenant_ids())
-        params = self.request.query_params
-        if params.get("state"):
-            queryset = queryset.filter(state=text_param(params, "state"))
-        if params.get("bot"):
-            queryset = queryset.filter(bot_id=int_param(params, "bot"))
-        return queryset.order_by("-created_at", "id")
+        return _messages_with_history().filter(bot__tenant_id__in=self.tenant_ids()).order_by("-created_at", "id")

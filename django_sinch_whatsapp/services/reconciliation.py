@@ -18,6 +18,7 @@ so the command and the admin can show how many wait and since when.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -46,6 +47,19 @@ class ReconcileReport:
     errors: list[str] = field(default_factory=list)
     #: After the run: rows reconciliation cannot settle (unknown, no Sinch id).
     without_sinch_id: UnsettleableSummary | None = None
+    dry_run: bool = False
+
+    def summary(self) -> str:
+        """The one line a run is reported with (the log and the management command say the same)."""
+        if self.dry_run:
+            return (
+                f"Dry run: would re-dispatch {self.redispatched_batches} batch(es), mark {self.abandoned} "
+                f"unfinished dispatch(es) unknown and look up {self.checked} message(s); nothing was changed."
+            )
+        return (
+            f"Checked {self.checked}, changed {self.changed}, re-dispatched {self.redispatched_batches} batch(es), "
+            f"marked {self.abandoned} unfinished dispatch(es) unknown, {len(self.errors)} error(s)."
+        )
 
 
 @dataclass(frozen=True)
@@ -74,9 +88,20 @@ def unknown_without_sinch_id(messages: QuerySet[OutboundMessage] | None = None) 
     return UnsettleableSummary(count=found["count"], oldest_created_at=found["oldest"])
 
 
-def reconcile(*, older_than: timedelta = timedelta(minutes=15), limit: int = 500) -> ReconcileReport:
-    """Look up unsettled messages older than ``older_than`` (at most ``limit`` per run)."""
-    report = ReconcileReport()
+def reconcile(
+    *,
+    older_than: timedelta = timedelta(minutes=15),
+    limit: int = 500,
+    dry_run: bool = False,
+    progress: Callable[[int], Callable[[int], None]] | None = None,
+) -> ReconcileReport:
+    """Look up unsettled messages older than ``older_than`` (at most ``limit`` per run).
+
+    ``dry_run`` counts what a run would do and changes nothing (no dispatch, no update, no call to
+    Sinch). ``progress(total)`` is called once with the number of messages to look up and returns the
+    callable advanced after each one (see ``management/progress.py``).
+    """
+    report = ReconcileReport(dry_run=dry_run)
     cutoff = timezone.now() - older_than
     never_sent = (
         OutboundMessage.objects.filter(state=MessageState.ACCEPTED, dispatched_at__isnull=True, created_at__lt=cutoff)
@@ -85,19 +110,24 @@ def reconcile(*, older_than: timedelta = timedelta(minutes=15), limit: int = 500
         .distinct()
     )
     for batch_id in list(never_sent[:limit]):
-        deliver_batch(batch_id)
+        if not dry_run:
+            deliver_batch(batch_id)
         report.redispatched_batches += 1
     # Claimed for sending but never answered (the process died mid-call): the
     # request may have reached Sinch, so never re-send; say so and let reports settle it.
-    report.abandoned = OutboundMessage.objects.filter(
+    abandoned = OutboundMessage.objects.filter(
         state=MessageState.ACCEPTED, dispatched_at__isnull=False, dispatched_at__lt=cutoff
-    ).update(
-        state=MessageState.UNKNOWN,
-        error_message="Dispatch did not finish",
-        error_details="The process stopped during the call; the request may have reached Sinch. It was not re-sent.",
-        state_changed_at=timezone.now(),
-        updated_at=timezone.now(),
     )
+    if dry_run:
+        report.abandoned = abandoned.count()
+    else:
+        report.abandoned = abandoned.update(
+            state=MessageState.UNKNOWN,
+            error_message="Dispatch did not finish",
+            error_details="The process stopped during the call; the request may have reached Sinch. It was not re-sent.",
+            state_changed_at=timezone.now(),
+            updated_at=timezone.now(),
+        )
     # "delivered" counts as settled here: many users never send read receipts.
     stuck = (
         OutboundMessage.objects.filter(state__in=UNSETTLED_STATES)
@@ -105,7 +135,15 @@ def reconcile(*, older_than: timedelta = timedelta(minutes=15), limit: int = 500
         .select_related("bot")
         .order_by("updated_at")[:limit]  # least recently looked at first, so no message starves the others
     )
-    for message in stuck:
+    if dry_run:
+        report.checked = stuck.count()
+        logger.info(report.summary())
+        return report
+    rows = list(stuck)
+    advance = progress(len(rows)) if progress is not None else None
+    for message in rows:
+        if advance is not None:
+            advance(1)
         report.checked += 1
         before = message.state
         try:
@@ -122,12 +160,5 @@ def reconcile(*, older_than: timedelta = timedelta(minutes=15), limit: int = 500
         else:
             OutboundMessage.objects.filter(pk=message.pk).update(updated_at=timezone.now())
     report.without_sinch_id = unknown_without_sinch_id()
-    logger.info(
-        "Reconciled %d message(s): %d changed, %d batch(es) re-dispatched, %d abandoned, %d error(s)",
-        report.checked,
-        report.changed,
-        report.redispatched_batches,
-        report.abandoned,
-        len(report.errors),
-    )
+    logger.info(report.summary())
     return report

@@ -296,7 +296,9 @@ class _Sender:
             more = self.outcome.window_closed - len(self.closed_examples)
             numbers = ", ".join(self.closed_examples) + (f" and {more} more" if more > 0 else "")
             raise OutsideCustomerCareWindow(
-                f"{numbers}: {WINDOW_CLOSED_REASON}. Send a template, or pass allow_outside_window=True to override."
+                f"{numbers}: {WINDOW_CLOSED_REASON}. Send a template, or pass allow_outside_window=True to override.",
+                numbers=self.closed_examples,
+                count=self.outcome.window_closed,
             )
 
     def _record_and_dispatch(self, recipients: list[Recipient]) -> None:

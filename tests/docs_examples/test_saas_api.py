@@ -51,11 +51,11 @@ def test_a_tenant_creates_a_bot_and_sends_a_template(api_user, organization, oth
         {"tenant": other_organization.pk, "name": "Globex", "sinch_bot_id": "g", "bearer_token": "t"},
         format="json",
     )
-    print(foreign.status_code, list(foreign.json()))
-    # 400 ['tenant']
+    print(foreign.status_code, foreign.json()["error"]["code"], list(foreign.json()["error"]["fields"]))
+    # 400 invalid ['tenant']
     # [end-api]
     assert created.status_code == 201, created.content
     assert TOKEN not in created.content.decode() and CALLBACK_KEY not in created.content.decode()
     assert sent.status_code == 201, sent.content
     assert sent.json()["messages"][0]["state"] == "queued"
-    assert foreign.status_code == 400 and "tenant" in foreign.json()
+    assert foreign.status_code == 400 and "tenant" in foreign.json()["error"]["fields"]

@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from ...models import CallbackEvent, ProcessingState
+from ..progress import delete_in_chunks
 
 MINIMUM_DAYS = 2
 
@@ -29,6 +30,7 @@ class Command(BaseCommand):
             default=30,
             help="Delete processed callbacks older than this many days (at least 2: replay detection must outlive Sinch's retries).",
         )
+        parser.add_argument("--dry-run", action="store_true", help="Count the callbacks it would delete; delete none.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         days = options["days"]
@@ -41,5 +43,9 @@ class Command(BaseCommand):
             received_at__lt=cutoff,
             processing_state__in=[ProcessingState.PROCESSED, ProcessingState.UNINTERPRETED],
         )
-        deleted = old.delete()[0]
-        self.stdout.write(f"Deleted {deleted} callback(s) received before {cutoff:%Y-%m-%d %H:%M} UTC.")
+        when = f"received before {cutoff:%Y-%m-%d %H:%M} UTC"
+        if options["dry_run"]:
+            self.stdout.write(f"Dry run: would delete {old.count()} callback(s) {when}; nothing was deleted.")
+            return
+        deleted = delete_in_chunks(old, self.stderr, "Deleting callbacks")
+        self.stdout.write(f"Deleted {deleted} callback(s) {when}.")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from datetime import timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand
 
 from ...services.reconciliation import reconcile
+from ..progress import progress
 
 
 class Command(BaseCommand):
@@ -16,21 +18,29 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--older-than", type=float, default=900, help="Seconds since the message was recorded.")
         parser.add_argument("--limit", type=int, default=500, help="At most this many messages per run.")
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="Count what a run would re-dispatch, mark unknown and look up; change nothing, call no one.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        report = reconcile(older_than=timedelta(seconds=options["older_than"]), limit=options["limit"])
-        self.stdout.write(
-            f"Checked {report.checked}, changed {report.changed}, "
-            f"re-dispatched {report.redispatched_batches} batch(es), "
-            f"marked {report.abandoned} unfinished dispatch(es) unknown, {len(report.errors)} error(s)."
-        )
+        with ExitStack() as stack:
+            report = reconcile(
+                older_than=timedelta(seconds=options["older_than"]),
+                limit=options["limit"],
+                dry_run=options["dry_run"],
+                progress=lambda total: stack.enter_context(progress(self.stderr, "Looking up messages", total)),
+            )
+        for error in report.errors:
+            self.stderr.write(error)
+        self.stdout.write(report.summary())
         waiting = report.without_sinch_id
         if waiting is not None and waiting.count:
             age = waiting.oldest_age
             hours = age.total_seconds() / 3600 if age is not None else 0.0
+            # Not part of the run's summary: rows no run can settle, said once so nobody waits for them.
             self.stdout.write(
                 f"{waiting.count} message(s) in state unknown have no Sinch id (oldest recorded {hours:.1f} h ago): "
                 "reconciliation cannot look them up; a delivery report for the same recipient settles them."
             )
-        for error in report.errors:
-            self.stderr.write(error)

@@ -9,6 +9,7 @@ from django.db import transaction
 
 from ...fields import Secret, rotate
 from ...models import Bot
+from ..progress import progress
 
 SECRET_FIELDS = ("bearer_token", "callback_key", "previous_callback_key")
 
@@ -18,14 +19,31 @@ class Command(BaseCommand):
         "Re-encrypt bot secrets with the first SINCH_WHATSAPP['ENCRYPTION_KEYS'] key (after putting a new key first)."
     )
 
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="Decrypt every secret with the configured keys and count them; write nothing.",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
-        count = 0
+        dry_run = options["dry_run"]
+        bots = secrets = 0
         with transaction.atomic():
-            for bot in Bot.objects.select_for_update().only("pk", *SECRET_FIELDS):
-                for name in SECRET_FIELDS:
-                    secret = getattr(bot, name)
-                    if secret:
-                        setattr(bot, name, Secret.from_db(rotate(secret.ciphertext())))
-                bot.save(update_fields=list(SECRET_FIELDS))
-                count += 1
-        self.stdout.write(f"Re-encrypted the secrets of {count} bot(s).")
+            rows = Bot.objects.select_for_update().only("pk", *SECRET_FIELDS).order_by("pk")
+            with progress(self.stderr, "Re-encrypting bot secrets", rows.count()) as advance:
+                for bot in rows:
+                    for name in SECRET_FIELDS:
+                        secret = getattr(bot, name)
+                        if secret:
+                            # A dry run still proves every secret decrypts with the configured keys.
+                            setattr(bot, name, Secret.from_db(rotate(secret.ciphertext())))
+                            secrets += 1
+                    if not dry_run:
+                        bot.save(update_fields=list(SECRET_FIELDS))
+                    bots += 1
+                    advance()
+        if dry_run:
+            self.stdout.write(f"Dry run: would re-encrypt {secrets} secret(s) of {bots} bot(s); nothing was written.")
+        else:
+            self.stdout.write(f"Re-encrypted {secrets} secret(s) of {bots} bot(s).")
