@@ -19,6 +19,7 @@ from django.utils import timezone
 from django_sinch_whatsapp.models import (
     Bot,
     CallbackEvent,
+    Campaign,
     Contact,
     InboundMessage,
     MediaProvider,
@@ -113,6 +114,10 @@ def fill(model: type, count: int, bots: list[Bot]) -> None:
         Sticker.objects.bulk_create(
             Sticker(stickerpack=packs[i % len(packs)], index=str(i), url="https://media.example/s.webp")
             for i in range(count)
+        )
+    elif model is Campaign:
+        Campaign.objects.bulk_create(
+            Campaign(bot=bots[i % len(bots)], template_name=f"welcome_{k}") for i, k in enumerate(n)
         )
     else:
         raise AssertionError(f"no factory for {model.__name__}: add one to measure its changelist")

@@ -53,6 +53,7 @@ def test_the_root_lists_every_endpoint_and_the_docs(api_user):
     links = response.json()
     assert set(links) == {
         "bots",
+        "campaigns",
         "messages",
         "contacts",
         "inbound",

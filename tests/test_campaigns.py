@@ -278,5 +278,5 @@ def test_the_api_refuses_a_missing_column_and_another_tenants_bot(make_bot, othe
     assert "number_column" in json.dumps(response.json()) and Campaign.objects.count() == 0
     data["file"] = io.BytesIO(b"number\n+46701234567\n")
     response = api.post("/api/sinch-whatsapp/campaigns/", {**data, "bot": theirs.pk}, format="multipart")
-    assert response.status_code == 400 and "bot" in response.json()
+    assert response.status_code == 400 and "bot" in response.json()["error"]["fields"]
     assert Campaign.objects.count() == 0

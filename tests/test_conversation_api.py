@@ -67,7 +67,7 @@ def test_a_missing_conversation_credential_is_a_field_error(api, organization, f
 
 def test_a_whatsapp_bot_still_needs_its_bearer_token(api, organization):
     response = api.post(BOTS, {"tenant": organization.pk, "name": "x", "sinch_bot_id": "b1"}, format="json")
-    assert response.status_code == 400 and "bearer_token" in response.json()
+    assert response.status_code == 400 and "bearer_token" in response.json()["error"]["fields"]
 
 
 def test_two_conversation_bots_of_one_tenant_have_no_bot_id_and_coexist(make_bot, sandbox):
@@ -79,7 +79,7 @@ def test_two_conversation_bots_of_one_tenant_have_no_bot_id_and_coexist(make_bot
 def test_moving_the_base_url_needs_the_key_secret_again(api, make_bot, sandbox):
     bot = make_bot(**conversation_bot_values(sandbox))
     response = api.patch(f"{BOTS}{bot.pk}/", {"base_url_override": ""}, format="json")
-    assert response.status_code == 400 and "key_secret" in response.json()
+    assert response.status_code == 400 and "key_secret" in response.json()["error"]["fields"]
 
 
 @pytest.mark.parametrize(
@@ -102,4 +102,6 @@ def test_a_call_the_transport_cannot_make_answers_a_clear_4xx_in_the_api(api, ma
     bot = make_bot(**conversation_bot_values(sandbox))
     response = api.post(f"{BOTS}{bot.pk}/capability/", {"numbers": ["46732001122"]}, format="json")
     assert response.status_code == 400, response.content
-    assert response.json()["transport"] == "conversation" and "conversation" in response.json()["detail"]
+    error = response.json()["error"]
+    assert error["code"] == "feature_not_supported"
+    assert error["transport"] == "conversation" and "conversation" in error["message"]

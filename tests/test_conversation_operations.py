@@ -135,7 +135,8 @@ def test_the_api_answers_400_for_a_group_on_a_conversation_bot(api_user, convers
         format="json",
     )
     assert response.status_code == 400, response.content
-    assert response.json()["feature"] == "groups" and response.json()["transport"] == "conversation"
+    error = response.json()["error"]
+    assert error["feature"] == "groups" and error["transport"] == "conversation"
 
 
 def test_synchronous_capability_is_refused_by_name(conversation_bot, fresh_sandbox):

@@ -98,7 +98,7 @@ def test_demo_sends_a_text_that_reaches_read_with_five_reports(demo):
         lambda: requests.get(f"{site}/api/sinch-whatsapp/inbound/", auth=auth, timeout=5).json()["results"]
     )
     assert inbound and inbound[0]["text"].startswith("Hi!")
-    bots = requests.get(f"{site}/api/sinch-whatsapp/bots/", auth=auth, timeout=5).json()
+    bots = requests.get(f"{site}/api/sinch-whatsapp/bots/", auth=auth, timeout=5).json()["results"]
     response = requests.post(
         f"{site}/api/sinch-whatsapp/bots/{bots[0]['id']}/send/",
         json={"to": ["46732001122"], "text": "Your order ships today."},
@@ -128,7 +128,7 @@ def test_demo_conversation_sends_a_text_that_reaches_read_over_the_conversation_
         lambda: requests.get(f"{site}/api/sinch-whatsapp/inbound/", auth=auth, timeout=5).json()["results"]
     )
     assert inbound and inbound[0]["text"].startswith("Hi!")
-    [bot] = requests.get(f"{site}/api/sinch-whatsapp/bots/", auth=auth, timeout=5).json()
+    [bot] = requests.get(f"{site}/api/sinch-whatsapp/bots/", auth=auth, timeout=5).json()["results"]
     assert bot["transport"] == "conversation" and "key_secret" not in bot
     response = requests.post(
         f"{site}/api/sinch-whatsapp/bots/{bot['id']}/send/",

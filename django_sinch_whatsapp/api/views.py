@@ -129,7 +129,7 @@ class TenantScopedMixin:
             return window_error_response(exc)
         if isinstance(exc, FeatureNotSupported):
             # The caller chose a feature the bot's transport lacks: their request is wrong, Sinch is not.
-            body = {"detail": str(exc), "transport": exc.transport, "feature": exc.feature}
+            body = error_body("feature_not_supported", str(exc), transport=exc.transport, feature=exc.feature)
             return Response(body, status=status.HTTP_400_BAD_REQUEST)
         if isinstance(exc, RequestDataTooBig):
             exc = BodyTooLarge(str(exc))
