@@ -30,33 +30,33 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", default=",".join(BENCHMARKS), help=f"comma-separated subset of {BENCHMARKS}")
     parser.add_argument("--quick", action="store_true", help="small sizes: the whole run in under 3 minutes")
-    parser.add_argument("--callbacks", type=int, help="1-status callbacks per round (default 5000; quick 200)")
-    parser.add_argument("--conn-callbacks", type=int, help="callbacks per round for 'conn' (default 2000; quick 150)")
-    parser.add_argument("--rounds", type=int, help="interleaved rounds, median taken (default 3)")
+    parser.add_argument("--callbacks", type=int, help="1-status callbacks per round (default 5000; quick 100)")
+    parser.add_argument("--conn-callbacks", type=int, help="callbacks per round for 'conn' (default 2000; quick 60)")
+    parser.add_argument("--rounds", type=int, help="interleaved rounds, median taken (default 3; quick 2)")
     parser.add_argument("--connections", type=int, default=8, help="concurrent client connections (default 8)")
     parser.add_argument("--status-sizes", default="1,20,200", help="statuses per callback for 'sizes'")
-    parser.add_argument("--statuses", type=int, help="statuses posted per size in 'sizes' (default 2000; quick 400)")
-    parser.add_argument("--sends", type=int, help="single sends per side in 'send' (default 300; quick 60)")
-    parser.add_argument("--bulk", type=int, help="recipients of the bulk send (default 10000; quick 2000)")
-    parser.add_argument("--singles", type=int, help="single sends timed against it (default 1000; quick 200)")
-    parser.add_argument("--memory", help="recipients of the two memory runs (default 10000,100000; quick 1000,5000)")
-    parser.add_argument("--rows", help="table sizes for 'lists' (default 1000,100000; quick 1000,20000)")
-    parser.add_argument("--list-calls", type=int, help="requests per list and size (default 20; quick 10)")
+    parser.add_argument("--statuses", type=int, help="statuses posted per size in 'sizes' (default 2000; quick 200)")
+    parser.add_argument("--sends", type=int, help="single sends per side in 'send' (default 300; quick 30)")
+    parser.add_argument("--bulk", type=int, help="recipients of the bulk send (default 10000; quick 1000)")
+    parser.add_argument("--singles", type=int, help="single sends timed against it (default 1000; quick 50)")
+    parser.add_argument("--memory", help="recipients of the two memory runs (default 10000,100000; quick 1000,3000)")
+    parser.add_argument("--rows", help="table sizes for 'lists' (default 1000,100000; quick 1000,5000)")
+    parser.add_argument("--list-calls", type=int, help="requests per list and size (default 20; quick 5)")
     parser.add_argument("--output", default=str(common.REPO / "bench" / "RESULTS.md"))
     parser.add_argument("--note", default="", help="a sentence for the top of RESULTS.md (what code this is)")
     args = parser.parse_args(argv)
     quick = args.quick
     defaults: dict[str, Any] = {
-        "callbacks": 200 if quick else 5000,
-        "conn_callbacks": 150 if quick else 2000,
-        "rounds": 3,
-        "statuses": 400 if quick else 2000,
-        "sends": 60 if quick else 300,
-        "bulk": 2000 if quick else 10000,
-        "singles": 200 if quick else 1000,
-        "memory": "1000,5000" if quick else "10000,100000",
-        "rows": "1000,20000" if quick else "1000,100000",
-        "list_calls": 10 if quick else 20,
+        "callbacks": 100 if quick else 5000,
+        "conn_callbacks": 60 if quick else 2000,
+        "rounds": 2 if quick else 3,
+        "statuses": 200 if quick else 2000,
+        "sends": 30 if quick else 300,
+        "bulk": 1000 if quick else 10000,
+        "singles": 50 if quick else 1000,
+        "memory": "1000,3000" if quick else "10000,100000",
+        "rows": "1000,5000" if quick else "1000,100000",
+        "list_calls": 5 if quick else 20,
     }
     for name, value in defaults.items():
         if getattr(args, name) is None:
@@ -334,7 +334,7 @@ def main(argv: list[str] | None = None) -> None:
         f"- Date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC",
         f"- Code: `{git_revision()}`",
         f"- Command: `{command.strip()}` ({time.monotonic() - started:.0f} s)",
-        f"- Machine: {header}",
+        f"- Machine: {header}; at the end {', '.join(f'{x:.2f}' for x in os.getloadavg())}",
         "",
     ]
     Path(args.output).write_text("\n".join(top + lines) + "\n")
