@@ -30,12 +30,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", default=",".join(BENCHMARKS), help=f"comma-separated subset of {BENCHMARKS}")
     parser.add_argument("--quick", action="store_true", help="small sizes: the whole run in under 3 minutes")
-    parser.add_argument("--callbacks", type=int, help="1-status callbacks per round (default 5000; quick 100)")
-    parser.add_argument("--conn-callbacks", type=int, help="callbacks per round for 'conn' (default 2000; quick 60)")
+    parser.add_argument("--callbacks", type=int, help="1-status callbacks per round (default 5000; quick 60)")
+    parser.add_argument("--conn-callbacks", type=int, help="callbacks per round for 'conn' (default 2000; quick 30)")
     parser.add_argument("--rounds", type=int, help="interleaved rounds, median taken (default 3; quick 2)")
     parser.add_argument("--connections", type=int, default=8, help="concurrent client connections (default 8)")
     parser.add_argument("--status-sizes", default="1,20,200", help="statuses per callback for 'sizes'")
-    parser.add_argument("--statuses", type=int, help="statuses posted per size in 'sizes' (default 2000; quick 200)")
+    parser.add_argument("--statuses", type=int, help="statuses posted per size in 'sizes' (default 2000; quick 100)")
     parser.add_argument("--sends", type=int, help="single sends per side in 'send' (default 300; quick 30)")
     parser.add_argument("--bulk", type=int, help="recipients of the bulk send (default 10000; quick 1000)")
     parser.add_argument("--singles", type=int, help="single sends timed against it (default 1000; quick 50)")
@@ -47,10 +47,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     quick = args.quick
     defaults: dict[str, Any] = {
-        "callbacks": 100 if quick else 5000,
-        "conn_callbacks": 60 if quick else 2000,
+        "callbacks": 60 if quick else 5000,
+        "conn_callbacks": 30 if quick else 2000,
         "rounds": 2 if quick else 3,
-        "statuses": 200 if quick else 2000,
+        "statuses": 100 if quick else 2000,
         "sends": 30 if quick else 300,
         "bulk": 1000 if quick else 10000,
         "singles": 50 if quick else 1000,
