@@ -108,6 +108,26 @@ def verdict(ok: bool) -> str:
     return "met" if ok else "**missed**"
 
 
+def write_results(
+    args: argparse.Namespace, argv: list[str] | None, header: str, lines: list[str], started: float, *, final: bool
+) -> list[str]:
+    """Write ``--output``: the run's header and every section so far (marked partial until the end)."""
+    command = "python bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    top = [
+        "# Benchmark results",
+        "",
+        *([args.note, ""] if args.note else []),
+        *([] if final else ["**Partial**: the run was still going (or was interrupted) when this was written.", ""]),
+        f"- Date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC",
+        f"- Code: `{git_revision()}`",
+        f"- Command: `{command.strip()}` ({time.monotonic() - started:.0f} s)",
+        f"- Machine: {header}; at the end {', '.join(f'{x:.2f}' for x in os.getloadavg())}",
+        "",
+    ]
+    Path(args.output).write_text("\n".join(top + lines) + "\n")
+    return top + lines
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     started = time.monotonic()
@@ -118,6 +138,13 @@ def main(argv: list[str] | None = None) -> None:
     sandbox = common.Sandbox()
     lines: list[str] = []
     figures: dict[str, Any] = {}
+    header = ""
+
+    def progress(label: str) -> None:
+        """Say how far the run is and write what is measured so far: an interrupted run keeps it."""
+        print(label, "done", f"{time.monotonic() - started:.0f} s", flush=True)
+        write_results(args, argv, header, lines, started, final=False)
+
     try:
         bot = common.bench_bot(sandbox.region_url())
         header = machine()
@@ -149,7 +176,7 @@ def main(argv: list[str] | None = None) -> None:
                     f"({verdict(same)})."
                 )
             lines.append("")
-            print("lists done", time.monotonic() - started, flush=True)
+            progress("lists")
         if "webhook" in args.only:
             from bench.webhook import throughput
 
@@ -185,7 +212,7 @@ def main(argv: list[str] | None = None) -> None:
                     f"| **{ratio:.2f}** ({verdict(ratio >= 0.5)}) | {result['webhook'] / result['bare_json']:.2f} "
                     f"| {sum(result['failures'].values())} | {result['applied']:,} of {result['posted']:,} |"
                 )
-                print(label, "done", time.monotonic() - started, flush=True)
+                progress(label)
             lines += ["", "Every round (callbacks/s):", "", "```"]
             for label, result in figures["webhook"].items():
                 lines.append(
@@ -222,7 +249,7 @@ def main(argv: list[str] | None = None) -> None:
                 lines.append(f"| {age} | {result['webhook']:.0f} | {result['hmac_insert']:.0f} |")
             gain = figures["conn"][600]["webhook"] / figures["conn"][0]["webhook"]
             lines += ["", f"Persistent connections: webhook x{gain:.2f}.", ""]
-            print("conn done", time.monotonic() - started, flush=True)
+            progress("conn")
         if "sizes" in args.only:
             from bench.webhook import per_status
 
@@ -248,7 +275,7 @@ def main(argv: list[str] | None = None) -> None:
                     f"200 statuses: {result[200] / base:.2f}x per status ({verdict(result[200] / base <= 0.1)}).",
                     "",
                 ]
-            print("sizes done", time.monotonic() - started, flush=True)
+            progress("sizes")
         if "send" in args.only:
             from bench.sending import send_path
 
@@ -270,7 +297,7 @@ def main(argv: list[str] | None = None) -> None:
                 f"Ratio **{ratio:.2f}x** the floor ({verdict(ratio <= 1.3)}).",
                 "",
             ]
-            print("send done", time.monotonic() - started, flush=True)
+            progress("send")
         if "bulk" in args.only:
             from bench.sending import bulk
 
@@ -289,7 +316,7 @@ def main(argv: list[str] | None = None) -> None:
                 f"- speed-up of bulk: **x{result['speedup']:.1f}**",
                 "",
             ]
-            print("bulk done", time.monotonic() - started, flush=True)
+            progress("bulk")
         if "memory" in args.only:
             counts = [int(x) for x in args.memory.split(",")]
             runs = {}
@@ -323,22 +350,10 @@ def main(argv: list[str] | None = None) -> None:
                 f"< 200 MB), **{growth:.2f}x** the {small:,}-recipient peak ({verdict(growth <= 1.2)} <= 1.2x).",
                 "",
             ]
-            print("memory done", time.monotonic() - started, flush=True)
+            progress("memory")
     finally:
         sandbox.stop()
-    command = "python bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    top = [
-        "# Benchmark results",
-        "",
-        *([args.note, ""] if args.note else []),
-        f"- Date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC",
-        f"- Code: `{git_revision()}`",
-        f"- Command: `{command.strip()}` ({time.monotonic() - started:.0f} s)",
-        f"- Machine: {header}; at the end {', '.join(f'{x:.2f}' for x in os.getloadavg())}",
-        "",
-    ]
-    Path(args.output).write_text("\n".join(top + lines) + "\n")
-    print("\n".join(top + lines))
+    print("\n".join(write_results(args, argv, header, lines, started, final=True)))
 
 
 if __name__ == "__main__":
