@@ -327,8 +327,9 @@ def main(argv: list[str] | None = None) -> None:
                     capture_output=True,
                     text=True,
                     env={**os.environ, "PYTHONPATH": str(common.REPO)},
-                    check=True,
                 )
+                if done.returncode != 0:  # say why: the child's stderr is captured
+                    raise RuntimeError(f"bench/memory.py {count} failed:\n{done.stderr[-3000:]}")
                 runs[count] = json.loads(done.stdout.strip().splitlines()[-1])
             figures["memory"] = runs
             small, large = min(runs), max(runs)
