@@ -30,33 +30,33 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", default=",".join(BENCHMARKS), help=f"comma-separated subset of {BENCHMARKS}")
     parser.add_argument("--quick", action="store_true", help="small sizes: the whole run in under 3 minutes")
-    parser.add_argument("--callbacks", type=int, help="1-status callbacks per round (default 5000; quick 200)")
-    parser.add_argument("--conn-callbacks", type=int, help="callbacks per round for 'conn' (default 2000; quick 150)")
-    parser.add_argument("--rounds", type=int, help="interleaved rounds, median taken (default 3)")
+    parser.add_argument("--callbacks", type=int, help="1-status callbacks per round (default 5000; quick 60)")
+    parser.add_argument("--conn-callbacks", type=int, help="callbacks per round for 'conn' (default 2000; quick 30)")
+    parser.add_argument("--rounds", type=int, help="interleaved rounds, median taken (default 3; quick 2)")
     parser.add_argument("--connections", type=int, default=8, help="concurrent client connections (default 8)")
     parser.add_argument("--status-sizes", default="1,20,200", help="statuses per callback for 'sizes'")
-    parser.add_argument("--statuses", type=int, help="statuses posted per size in 'sizes' (default 2000; quick 400)")
-    parser.add_argument("--sends", type=int, help="single sends per side in 'send' (default 300; quick 60)")
-    parser.add_argument("--bulk", type=int, help="recipients of the bulk send (default 10000; quick 2000)")
-    parser.add_argument("--singles", type=int, help="single sends timed against it (default 1000; quick 200)")
-    parser.add_argument("--memory", help="recipients of the two memory runs (default 10000,100000; quick 1000,5000)")
-    parser.add_argument("--rows", help="table sizes for 'lists' (default 1000,100000; quick 1000,20000)")
-    parser.add_argument("--list-calls", type=int, help="requests per list and size (default 20; quick 10)")
+    parser.add_argument("--statuses", type=int, help="statuses posted per size in 'sizes' (default 2000; quick 100)")
+    parser.add_argument("--sends", type=int, help="single sends per side in 'send' (default 300; quick 30)")
+    parser.add_argument("--bulk", type=int, help="recipients of the bulk send (default 10000; quick 1000)")
+    parser.add_argument("--singles", type=int, help="single sends timed against it (default 1000; quick 50)")
+    parser.add_argument("--memory", help="recipients of the two memory runs (default 10000,100000; quick 1000,3000)")
+    parser.add_argument("--rows", help="table sizes for 'lists' (default 1000,100000; quick 1000,5000)")
+    parser.add_argument("--list-calls", type=int, help="requests per list and size (default 20; quick 5)")
     parser.add_argument("--output", default=str(common.REPO / "bench" / "RESULTS.md"))
     parser.add_argument("--note", default="", help="a sentence for the top of RESULTS.md (what code this is)")
     args = parser.parse_args(argv)
     quick = args.quick
     defaults: dict[str, Any] = {
-        "callbacks": 200 if quick else 5000,
-        "conn_callbacks": 150 if quick else 2000,
-        "rounds": 3,
-        "statuses": 400 if quick else 2000,
-        "sends": 60 if quick else 300,
-        "bulk": 2000 if quick else 10000,
-        "singles": 200 if quick else 1000,
-        "memory": "1000,5000" if quick else "10000,100000",
-        "rows": "1000,20000" if quick else "1000,100000",
-        "list_calls": 10 if quick else 20,
+        "callbacks": 60 if quick else 5000,
+        "conn_callbacks": 30 if quick else 2000,
+        "rounds": 2 if quick else 3,
+        "statuses": 100 if quick else 2000,
+        "sends": 30 if quick else 300,
+        "bulk": 1000 if quick else 10000,
+        "singles": 50 if quick else 1000,
+        "memory": "1000,3000" if quick else "10000,100000",
+        "rows": "1000,5000" if quick else "1000,100000",
+        "list_calls": 5 if quick else 20,
     }
     for name, value in defaults.items():
         if getattr(args, name) is None:
@@ -108,6 +108,26 @@ def verdict(ok: bool) -> str:
     return "met" if ok else "**missed**"
 
 
+def write_results(
+    args: argparse.Namespace, argv: list[str] | None, header: str, lines: list[str], started: float, *, final: bool
+) -> list[str]:
+    """Write ``--output``: the run's header and every section so far (marked partial until the end)."""
+    command = "python bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    top = [
+        "# Benchmark results",
+        "",
+        *([args.note, ""] if args.note else []),
+        *([] if final else ["**Partial**: the run was still going (or was interrupted) when this was written.", ""]),
+        f"- Date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC",
+        f"- Code: `{git_revision()}`",
+        f"- Command: `{command.strip()}` ({time.monotonic() - started:.0f} s)",
+        f"- Machine: {header}; at the end {', '.join(f'{x:.2f}' for x in os.getloadavg())}",
+        "",
+    ]
+    Path(args.output).write_text("\n".join(top + lines) + "\n")
+    return top + lines
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     started = time.monotonic()
@@ -118,6 +138,13 @@ def main(argv: list[str] | None = None) -> None:
     sandbox = common.Sandbox()
     lines: list[str] = []
     figures: dict[str, Any] = {}
+    header = ""
+
+    def progress(label: str) -> None:
+        """Say how far the run is and write what is measured so far: an interrupted run keeps it."""
+        print(label, "done", f"{time.monotonic() - started:.0f} s", flush=True)
+        write_results(args, argv, header, lines, started, final=False)
+
     try:
         bot = common.bench_bot(sandbox.region_url())
         header = machine()
@@ -149,7 +176,7 @@ def main(argv: list[str] | None = None) -> None:
                     f"({verdict(same)})."
                 )
             lines.append("")
-            print("lists done", time.monotonic() - started, flush=True)
+            progress("lists")
         if "webhook" in args.only:
             from bench.webhook import throughput
 
@@ -185,7 +212,7 @@ def main(argv: list[str] | None = None) -> None:
                     f"| **{ratio:.2f}** ({verdict(ratio >= 0.5)}) | {result['webhook'] / result['bare_json']:.2f} "
                     f"| {sum(result['failures'].values())} | {result['applied']:,} of {result['posted']:,} |"
                 )
-                print(label, "done", time.monotonic() - started, flush=True)
+                progress(label)
             lines += ["", "Every round (callbacks/s):", "", "```"]
             for label, result in figures["webhook"].items():
                 lines.append(
@@ -222,7 +249,7 @@ def main(argv: list[str] | None = None) -> None:
                 lines.append(f"| {age} | {result['webhook']:.0f} | {result['hmac_insert']:.0f} |")
             gain = figures["conn"][600]["webhook"] / figures["conn"][0]["webhook"]
             lines += ["", f"Persistent connections: webhook x{gain:.2f}.", ""]
-            print("conn done", time.monotonic() - started, flush=True)
+            progress("conn")
         if "sizes" in args.only:
             from bench.webhook import per_status
 
@@ -248,7 +275,7 @@ def main(argv: list[str] | None = None) -> None:
                     f"200 statuses: {result[200] / base:.2f}x per status ({verdict(result[200] / base <= 0.1)}).",
                     "",
                 ]
-            print("sizes done", time.monotonic() - started, flush=True)
+            progress("sizes")
         if "send" in args.only:
             from bench.sending import send_path
 
@@ -270,7 +297,7 @@ def main(argv: list[str] | None = None) -> None:
                 f"Ratio **{ratio:.2f}x** the floor ({verdict(ratio <= 1.3)}).",
                 "",
             ]
-            print("send done", time.monotonic() - started, flush=True)
+            progress("send")
         if "bulk" in args.only:
             from bench.sending import bulk
 
@@ -289,7 +316,7 @@ def main(argv: list[str] | None = None) -> None:
                 f"- speed-up of bulk: **x{result['speedup']:.1f}**",
                 "",
             ]
-            print("bulk done", time.monotonic() - started, flush=True)
+            progress("bulk")
         if "memory" in args.only:
             counts = [int(x) for x in args.memory.split(",")]
             runs = {}
@@ -300,8 +327,9 @@ def main(argv: list[str] | None = None) -> None:
                     capture_output=True,
                     text=True,
                     env={**os.environ, "PYTHONPATH": str(common.REPO)},
-                    check=True,
                 )
+                if done.returncode != 0:  # say why: the child's stderr is captured
+                    raise RuntimeError(f"bench/memory.py {count} failed:\n{done.stderr[-3000:]}")
                 runs[count] = json.loads(done.stdout.strip().splitlines()[-1])
             figures["memory"] = runs
             small, large = min(runs), max(runs)
@@ -323,22 +351,10 @@ def main(argv: list[str] | None = None) -> None:
                 f"< 200 MB), **{growth:.2f}x** the {small:,}-recipient peak ({verdict(growth <= 1.2)} <= 1.2x).",
                 "",
             ]
-            print("memory done", time.monotonic() - started, flush=True)
+            progress("memory")
     finally:
         sandbox.stop()
-    command = "python bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    top = [
-        "# Benchmark results",
-        "",
-        *([args.note, ""] if args.note else []),
-        f"- Date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC",
-        f"- Code: `{git_revision()}`",
-        f"- Command: `{command.strip()}` ({time.monotonic() - started:.0f} s)",
-        f"- Machine: {header}",
-        "",
-    ]
-    Path(args.output).write_text("\n".join(top + lines) + "\n")
-    print("\n".join(top + lines))
+    print("\n".join(write_results(args, argv, header, lines, started, final=True)))
 
 
 if __name__ == "__main__":
