@@ -173,7 +173,10 @@ def live_sandbox_bot(make_bot, fresh_sandbox, live_server):
         callback_url=live_server.url + bot.callback_path,
         callback_key=CALLBACK_KEY,
     )
-    return bot
+    yield bot
+    # Reports still on their way to the live server would race the test database's flush (a deadlock
+    # on PostgreSQL): let them land while the database is still there.
+    fresh_sandbox.wait_for_callbacks(20)
 
 
 def wait_for(predicate, timeout=10.0, interval=0.05):
