@@ -342,29 +342,38 @@ class _Sender:
     def _record_deferred(self, recipients: list[Recipient], not_before: Any) -> None:
         """Rows beyond the tier: recorded, not dispatched before ``not_before`` (reconciliation sends them)."""
         contacts = contacts_by_number(self.bot, [r.e164 for r in recipients if not r.is_group])
-        rows = []
-        for start in range(0, len(recipients), MAX_NUMBERS_PER_REQUEST):
-            batch_id = uuid.uuid4()
-            for item in recipients[start : start + MAX_NUMBERS_PER_REQUEST]:
-                rows.append(
-                    OutboundMessage(
-                        bot=self.bot,
-                        contact=contacts.get(item.e164),
-                        recipient=item.wire,
-                        message_type=self.message_type,
-                        payload=self.message,
-                        callback_url=self.callback,
-                        batch_id=batch_id,
-                        send_id=self.outcome.send_id,
-                        not_before=not_before,
-                    )
-                )
+        rows, _batch_ids = self._rows(recipients, contacts, not_before=not_before)
         with transaction.atomic():
             if self.record is not None and self.record.pk is None:
                 self.record.save(force_insert=True)
             OutboundMessage.objects.bulk_create(rows)
         self.outcome.add_rows(rows)
         self.outcome.deferred += len(rows)
+
+    def _rows(
+        self, recipients: list[Recipient], contacts: dict[str, Any], **extra: Any
+    ) -> tuple[list[OutboundMessage], list[uuid.UUID]]:
+        """One row per recipient, a batch id per 20 (whatsapp-message.md: 1 to 20 per request)."""
+        rows: list[OutboundMessage] = []
+        batch_ids: list[uuid.UUID] = []
+        for start in range(0, len(recipients), MAX_NUMBERS_PER_REQUEST):
+            batch_id = uuid.uuid4()
+            batch_ids.append(batch_id)
+            rows.extend(
+                OutboundMessage(
+                    bot=self.bot,
+                    contact=contacts.get(item.e164),
+                    recipient=item.wire,
+                    message_type=self.message_type,
+                    payload=self.message,
+                    callback_url=self.callback,
+                    batch_id=batch_id,
+                    send_id=self.outcome.send_id,
+                    **extra,
+                )
+                for item in recipients[start : start + MAX_NUMBERS_PER_REQUEST]
+            )
+        return rows, batch_ids
 
     def _key_exists(self) -> bool:
         assert self.record is not None
@@ -390,26 +399,7 @@ class _Sender:
             return []
         if claim_key and self.record is not None:
             self.record.save(force_insert=True)  # the unique constraint decides between repeats
-        claimed_at = timezone.now() if self.inline else None
-        rows = []
-        batch_ids = []
-        for start in range(0, len(recipients), MAX_NUMBERS_PER_REQUEST):
-            batch_id = uuid.uuid4()
-            batch_ids.append(batch_id)
-            for item in recipients[start : start + MAX_NUMBERS_PER_REQUEST]:
-                rows.append(
-                    OutboundMessage(
-                        bot=self.bot,
-                        contact=contacts.get(item.e164),
-                        recipient=item.wire,
-                        message_type=self.message_type,
-                        payload=self.message,
-                        callback_url=self.callback,
-                        batch_id=batch_id,
-                        send_id=self.outcome.send_id,
-                        dispatched_at=claimed_at,
-                    )
-                )
+        rows, batch_ids = self._rows(recipients, contacts, dispatched_at=timezone.now() if self.inline else None)
         if len(rows) == 1:
             rows[0].save(force_insert=True)  # one INSERT; bulk_create would wrap even one row in BEGIN/COMMIT
         else:
