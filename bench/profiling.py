@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import os
 import pstats
 import sys
 import time
@@ -67,7 +68,7 @@ def measure(label: str, make: Callable[[], Callable[[], Any]], calls: int, top: 
     samples.sort()
     print(f"median {samples[len(samples) // 2] * 1e3:.2f} ms over {calls} calls (profiled)")
     out = io.StringIO()
-    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(top)
+    pstats.Stats(profiler, stream=out).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(top)
     print(out.getvalue())
 
 

@@ -14,8 +14,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
-from django.db.models import Case, CharField, F, IntegerField, OuterRef, Q, Subquery, TextField, Value, When
-from django.db.models.lookups import LessThan
+from django.db.models import Case, CharField, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 
 from .. import signals
@@ -28,7 +27,7 @@ from ..models import (
     SignatureVerdict,
     StatusEvent,
 )
-from .bulk import insert_returning
+from .bulk import advance_states, insert_returning
 from .events import StatusUpdate
 
 if TYPE_CHECKING:
@@ -165,45 +164,11 @@ def _plan_advances(
     return changes
 
 
-def _rank_of_state() -> Case:
-    return Case(
-        *[When(state=state, then=Value(rank)) for state, rank in STATE_RANK.items()],
-        default=Value(-1),
-        output_field=IntegerField(),
-    )
-
-
 def _advance_all(changes: dict[Any, tuple[OutboundMessage, str, StatusUpdate]], now: Any) -> None:
     """One UPDATE for every message that moves; the forward-only rule is in its WHERE clause too."""
     if not changes:
         return
-    new_rank = Case(
-        *[When(pk=pk, then=Value(STATE_RANK[update.state])) for pk, (_, _, update) in changes.items()],
-        default=Value(-1),
-        output_field=IntegerField(),
-    )
-    # Explicit output fields: a CharField value beside a TextField column is a "mixed types" error.
-    state = Case(
-        *[When(pk=pk, then=Value(u.state)) for pk, (_, _, u) in changes.items()],
-        default=F("state"),
-        output_field=CharField(),
-    )
-    status = Case(
-        *[When(pk=pk, then=Value(u.status[:16])) for pk, (_, _, u) in changes.items() if u.status],
-        default=F("sinch_status"),
-        output_field=CharField(),
-    )
-    details = Case(
-        *[When(pk=pk, then=Value(u.details)) for pk, (_, _, u) in changes.items() if u.details],
-        default=F("state_details"),
-        output_field=TextField(),
-    )
-    moved = (
-        OutboundMessage.objects.filter(pk__in=list(changes))
-        .exclude(state__in=LOCKED_STATES)
-        .filter(LessThan(_rank_of_state(), new_rank))
-        .update(state=state, sinch_status=status, state_details=details, state_changed_at=now, updated_at=now)
-    )
+    moved = advance_states([(pk, update) for pk, (_, _, update) in changes.items()], now)
     if moved != len(changes):  # the rows are locked, so this means a bug, not a race
         logger.error("Expected %d messages to move forward, %d did", len(changes), moved)
     for message, _, update in changes.values():
