@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 
 from django_sinch_whatsapp.callbacks.parsing import parse_callback
 from django_sinch_whatsapp.callbacks.processing import apply_parsed
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.django_db
 
 SIZES = [1, 20, 200]
 
-#: Processing only (inside the callback's transaction): statuses are SELECT ... FOR UPDATE, INSERT
+#: Processing only (inside the callback's transaction), SQLite: statuses are SELECT ... FOR UPDATE, INSERT
 #: history, UPDATE states; unknown ids add one SELECT for rows whose outcome was unknown (and no
 #: UPDATE, nothing moves); inbound is the contact upsert and the message insert.
 PROCESSING = {"statuses": 3, "unknown": 3, "inbound": 2, "mixed": 5}
@@ -37,6 +37,12 @@ PROCESSING = {"statuses": 3, "unknown": 3, "inbound": 2, "mixed": 5}
 #: (The test's own transaction turns the view's BEGIN into one more SAVEPOINT/RELEASE pair.)
 REQUEST = {"statuses": 4 + 3, "unknown": 4 + 3 + 1, "inbound": 4 + 2, "mixed": 4 + 5}
 IN_TEST_TRANSACTION = 2
+
+
+def moving(shape: str) -> int:
+    """Statements saved when messages move: on PostgreSQL the history INSERT and the state UPDATE
+    are one statement (a data-modifying ``WITH``); SQLite runs the two."""
+    return 1 if shape in ("statuses", "mixed") and connection.vendor == "postgresql" else 0
 
 
 def make_messages(bot, n: int) -> None:
@@ -97,7 +103,7 @@ def check_effects(shape: str, n: int) -> None:
 def test_processing_queries_are_constant(bot, django_assert_num_queries, shape, n):
     make_messages(bot, n)
     parsed = parse_callback(payload_for(bot, shape, n))
-    with transaction.atomic(), django_assert_num_queries(PROCESSING[shape]):
+    with transaction.atomic(), django_assert_num_queries(PROCESSING[shape] - moving(shape)):
         apply_parsed(bot, parsed)
     check_effects(shape, n)
 
@@ -107,7 +113,7 @@ def test_processing_queries_are_constant(bot, django_assert_num_queries, shape, 
 def test_webhook_request_queries_are_constant(client, bot, django_assert_num_queries, shape, n):
     make_messages(bot, n)
     body = json.dumps(payload_for(bot, shape, n)).encode()
-    with django_assert_num_queries(REQUEST[shape] + IN_TEST_TRANSACTION):
+    with django_assert_num_queries(REQUEST[shape] - moving(shape) + IN_TEST_TRANSACTION):
         response = client.post(bot.callback_path, data=body, content_type="application/json", **signed_headers(body))
     assert response.status_code == 200, response.content
     assert CallbackEvent.objects.get().processing_state == "processed"
@@ -120,7 +126,8 @@ def test_a_repeated_callback_costs_the_same_and_changes_nothing(client, bot, dja
     client.post(bot.callback_path, data=body, content_type="application/json", **signed_headers(body))
     # A fresh nonce (a re-signed duplicate): stored again, every effect already there. Nothing moves
     # (no UPDATE of states); history that conflicted is re-attached to its message in one UPDATE
-    # (it may have been stored as an orphan): the same count.
+    # (it may have been stored as an orphan): the same count as SQLite's first (on PostgreSQL the
+    # first was one statement less: nothing moves now, so there is nothing to combine the INSERT with).
     with django_assert_num_queries(REQUEST["mixed"] + IN_TEST_TRANSACTION):
         response = client.post(bot.callback_path, data=body, content_type="application/json", **signed_headers(body))
     assert response.status_code == 200

@@ -27,6 +27,25 @@ def _insert_fields(model: type[models.Model]) -> list[models.Field[Any, Any]]:
     return [f for f in model._meta.concrete_fields if not isinstance(f, models.AutoField)]
 
 
+def _insert_sql(objs: Sequence[models.Model], conflict: str, returning: Sequence[str]) -> tuple[str, list[Any]]:
+    """``INSERT ... ON CONFLICT <conflict> RETURNING <returning>`` for at most ``CHUNK`` rows."""
+    model = type(objs[0])
+    fields = _insert_fields(model)
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    columns = ", ".join(quote(str(f.column)) for f in fields)
+    returned = ", ".join(quote(_column_name(model, name)) for name in returning)
+    params: list[Any] = []
+    for obj in objs:
+        for f in fields:
+            params.append(f.get_db_prep_save(f.pre_save(obj, add=True), connection))
+    row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    values = ", ".join([row_sql] * len(objs))
+    # Names are quoted model metadata and the conflict clause is ours; every value is bound.
+    sql = f"INSERT INTO {table} ({columns}) VALUES {values} ON CONFLICT {conflict} RETURNING {returned}"  # noqa: S608
+    return sql, params
+
+
 def insert_returning(
     objs: Sequence[models.Model], *, conflict: str = "DO NOTHING", returning: Sequence[str]
 ) -> list[tuple[Any, ...]]:
@@ -37,24 +56,10 @@ def insert_returning(
     """
     if not objs:
         return []
-    model = type(objs[0])
-    fields = _insert_fields(model)
-    quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
-    columns = ", ".join(quote(str(f.column)) for f in fields)
-    returned = ", ".join(quote(_column_name(model, name)) for name in returning)
     rows: list[tuple[Any, ...]] = []
     with connection.cursor() as cursor:
         for start in range(0, len(objs), CHUNK):
-            chunk = objs[start : start + CHUNK]
-            params: list[Any] = []
-            for obj in chunk:
-                for f in fields:
-                    params.append(f.get_db_prep_save(f.pre_save(obj, add=True), connection))
-            row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
-            values = ", ".join([row_sql] * len(chunk))
-            # Names are quoted model metadata and the conflict clause is ours; every value is bound.
-            sql = f"INSERT INTO {table} ({columns}) VALUES {values} ON CONFLICT {conflict} RETURNING {returned}"  # noqa: S608
+            sql, params = _insert_sql(objs[start : start + CHUNK], conflict, returning)
             cursor.execute(sql, params)
             rows.extend(tuple(r) for r in cursor.fetchall())
     return rows
@@ -85,6 +90,47 @@ def _rank_sql(state_column: str) -> tuple[str, list[Any]]:
     return f"(CASE {state_column} {whens} ELSE -1 END)", params
 
 
+def _advance_sql(moves: Sequence[tuple[Any, Any]], now: Any) -> tuple[str, list[Any]]:
+    """``UPDATE ... FROM (rows)`` moving messages forward (see :func:`advance_states`), at most ``CHUNK``."""
+    from ..models import LOCKED_STATES, STATE_RANK, OutboundMessage
+
+    quote = connection.ops.quote_name
+    meta = OutboundMessage._meta
+    pk_field = meta.pk
+    assert pk_field is not None
+    table = quote(meta.db_table)
+
+    def col(name: str) -> str:
+        return quote(_column_name(OutboundMessage, name))
+
+    params: list[Any] = []
+    selects = []
+    for pk, update in moves:
+        selects.append("SELECT %s AS mid, %s AS state, %s AS status, %s AS details, %s AS new_rank")
+        params += [
+            pk_field.get_db_prep_value(pk, connection),
+            str(update.state),
+            (update.status or "")[:16],
+            update.details or "",
+            STATE_RANK[update.state],
+        ]
+    rank, rank_params = _rank_sql(f"{table}.{col('state')}")
+    locked = ", ".join(["%s"] * len(LOCKED_STATES))
+    # Names are quoted model metadata; every value is bound.
+    sql = (
+        f"UPDATE {table} SET {col('state')} = v.state, "  # noqa: S608
+        f"{col('sinch_status')} = CASE WHEN v.status = '' THEN {table}.{col('sinch_status')} ELSE v.status END, "
+        f"{col('state_details')} = CASE WHEN v.details = '' THEN {table}.{col('state_details')} "
+        "ELSE v.details END, "
+        f"{col('state_changed_at')} = %s, {col('updated_at')} = %s "
+        f"FROM ({' UNION ALL '.join(selects)}) AS v "
+        f"WHERE {table}.{quote(str(pk_field.column))} = v.mid "
+        f"AND {table}.{col('state')} NOT IN ({locked}) AND {rank} < v.new_rank"
+    )
+    stamp = meta.get_field("updated_at").get_db_prep_value(now, connection)  # type: ignore[union-attr]
+    return sql, [stamp, stamp, *params, *map(str, LOCKED_STATES), *rank_params]
+
+
 def advance_states(moves: Sequence[tuple[Any, Any]], now: Any) -> int:
     """Move messages to new states in one ``UPDATE ... FROM (rows)``, forward only; returns rows moved.
 
@@ -95,48 +141,37 @@ def advance_states(moves: Sequence[tuple[Any, Any]], now: Any) -> int:
     applied in Python (locked states stay, ranks only rise), so a bug upstream
     cannot move a message backwards. SQLite 3.33+ and PostgreSQL.
     """
-    from ..models import LOCKED_STATES, STATE_RANK, OutboundMessage
-
-    if not moves:
-        return 0
-    quote = connection.ops.quote_name
-    meta = OutboundMessage._meta
-    pk_field = meta.pk
-    assert pk_field is not None
-    table = quote(meta.db_table)
-
-    def col(name: str) -> str:
-        return quote(_column_name(OutboundMessage, name))
-
     moved = 0
     with connection.cursor() as cursor:
         for start in range(0, len(moves), CHUNK):
-            chunk = moves[start : start + CHUNK]
-            params: list[Any] = []
-            selects = []
-            for pk, update in chunk:
-                selects.append("SELECT %s AS mid, %s AS state, %s AS status, %s AS details, %s AS new_rank")
-                params += [
-                    pk_field.get_db_prep_value(pk, connection),
-                    str(update.state),
-                    (update.status or "")[:16],
-                    update.details or "",
-                    STATE_RANK[update.state],
-                ]
-            rank, rank_params = _rank_sql(f"{table}.{col('state')}")
-            locked = ", ".join(["%s"] * len(LOCKED_STATES))
-            # Names are quoted model metadata; every value is bound.
-            sql = (
-                f"UPDATE {table} SET {col('state')} = v.state, "  # noqa: S608
-                f"{col('sinch_status')} = CASE WHEN v.status = '' THEN {table}.{col('sinch_status')} ELSE v.status END, "
-                f"{col('state_details')} = CASE WHEN v.details = '' THEN {table}.{col('state_details')} "
-                "ELSE v.details END, "
-                f"{col('state_changed_at')} = %s, {col('updated_at')} = %s "
-                f"FROM ({' UNION ALL '.join(selects)}) AS v "
-                f"WHERE {table}.{quote(str(pk_field.column))} = v.mid "
-                f"AND {table}.{col('state')} NOT IN ({locked}) AND {rank} < v.new_rank"
-            )
-            stamp = meta.get_field("updated_at").get_db_prep_value(now, connection)  # type: ignore[union-attr]
-            cursor.execute(sql, [stamp, stamp, *params, *map(str, LOCKED_STATES), *rank_params])
+            sql, params = _advance_sql(moves[start : start + CHUNK], now)
+            cursor.execute(sql, params)
             moved += cursor.rowcount
     return moved
+
+
+def insert_and_advance(
+    objs: Sequence[models.Model], returning: Sequence[str], moves: Sequence[tuple[Any, Any]], now: Any
+) -> tuple[list[tuple[Any, ...]], int]:
+    """:func:`insert_returning` (``DO NOTHING``) and :func:`advance_states`: the rows written, the rows moved.
+
+    On PostgreSQL one statement (data-modifying ``WITH``: one round trip instead of two)
+    when both fit in a chunk; otherwise the two statements. The UPDATE does not read
+    the inserted rows, so running both on one snapshot changes nothing.
+    """
+    if connection.vendor != "postgresql" or not objs or not moves or len(objs) > CHUNK or len(moves) > CHUNK:
+        return insert_returning(objs, returning=returning), advance_states(moves, now)
+    insert_sql, insert_params = _insert_sql(objs, "DO NOTHING", returning)
+    update_sql, update_params = _advance_sql(moves, now)
+    nulls = ", ".join(["NULL"] * len(returning))
+    columns = ", ".join(connection.ops.quote_name(_column_name(type(objs[0]), name)) for name in returning)
+    # Both statements are built above from quoted metadata; every value is bound.
+    sql = (
+        f"WITH ins AS ({insert_sql}), upd AS ({update_sql} RETURNING 1) "  # noqa: S608
+        f"SELECT {columns}, 0::bigint FROM ins UNION ALL SELECT {nulls}, count(*) FROM upd"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*insert_params, *update_params])
+        result = cursor.fetchall()
+    # The last row is the UPDATE's count; the others are the INSERT's rows.
+    return [tuple(r[:-1]) for r in result[:-1]], int(result[-1][-1])

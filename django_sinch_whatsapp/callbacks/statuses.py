@@ -3,7 +3,8 @@
 The messages a callback names are fetched (and locked) in one SELECT, the
 history is one ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` (so signals fire
 once per new row), states advance in one UPDATE whose WHERE clause keeps the
-forward-only rule (a rank comparison). Orphans (reports for ids not known yet)
+forward-only rule (a rank comparison); on PostgreSQL those two are one
+statement (a data-modifying ``WITH``, :func:`.bulk.insert_and_advance`). Orphans (reports for ids not known yet)
 are kept and attached the same way once their message is known.
 """
 
@@ -27,7 +28,7 @@ from ..models import (
     SignatureVerdict,
     StatusEvent,
 )
-from .bulk import advance_states, insert_returning
+from .bulk import advance_states, insert_and_advance
 from .events import StatusUpdate
 
 if TYPE_CHECKING:
@@ -104,9 +105,12 @@ def apply_statuses(
         )
         for u in unique
     ]
-    inserted = {
-        (sid, state): pk for pk, sid, state in insert_returning(history, returning=["id", "sinch_message_id", "state"])
-    }
+    changes = _plan_advances(messages, updates)
+    written, moved = insert_and_advance(
+        history, ["id", "sinch_message_id", "state"], [(pk, update) for pk, (_, _, update) in changes.items()], now
+    )
+    _moved_in_memory(changes, moved, now)
+    inserted = {(sid, state): pk for pk, sid, state in written}
     for row in history:
         row.pk = inserted.get((row.sinch_message_id, row.state))
         row._state.adding = False
@@ -114,9 +118,6 @@ def apply_statuses(
     if known_but_stored_before:
         # Reports stored as orphans by an earlier callback: their message is known now.
         _attach_history(bot, known_but_stored_before)
-
-    changes = _plan_advances(messages, updates)
-    _advance_all(changes, now)
     for message, previous, update in changes.values():
         signals.message_status_changed.send(
             sender=OutboundMessage, message=message, event=update, previous_state=previous
@@ -169,6 +170,10 @@ def _advance_all(changes: dict[Any, tuple[OutboundMessage, str, StatusUpdate]], 
     if not changes:
         return
     moved = advance_states([(pk, update) for pk, (_, _, update) in changes.items()], now)
+    _moved_in_memory(changes, moved, now)
+
+
+def _moved_in_memory(changes: dict[Any, tuple[OutboundMessage, str, StatusUpdate]], moved: int, now: Any) -> None:
     if moved != len(changes):  # the rows are locked, so this means a bug, not a race
         logger.error("Expected %d messages to move forward, %d did", len(changes), moved)
     for message, _, update in changes.values():
