@@ -87,7 +87,7 @@ def test_the_state_graph_covers_every_state():
 @pytest.mark.parametrize("page", sorted(p.name for p in (DOCS / "reference").glob("*.rst")))
 def test_every_reference_page_renders_from_the_code(page):
     text = (DOCS / "reference" / page).read_text()
-    for kind in re.findall(r"\.\. sinch-reference:: (\w+)", text):
+    for kind in re.findall(r"\.\. sinch-reference:: ([\w-]+)", text):
         assert sinch_reference.RENDERERS[kind]().strip()
 
 
@@ -104,3 +104,42 @@ def test_every_literalinclude_points_at_a_marker_that_exists():
                 assert value.strip() in source, f"{path}: {option} {value!r} not in {target.name}"
             seen += 1
     assert seen >= 5
+
+
+def test_the_state_table_is_the_rule_delivery_reports_follow():
+    """Every (current, reported) pair: the page says it moves exactly when report processing moves it."""
+    from django_sinch_whatsapp.callbacks.events import StatusUpdate
+    from django_sinch_whatsapp.callbacks.statuses import _plan_advances
+    from django_sinch_whatsapp.models import MessageState, OutboundMessage
+
+    documented = set(sinch_reference.state_transitions())
+    for current in MessageState:
+        for reported in MessageState:
+            message = OutboundMessage(state=current, sinch_message_id="m-1")
+            moves = _plan_advances({"m-1": message}, [StatusUpdate(message_id="m-1", state=reported)])
+            assert bool(moves) == ((current.value, reported.value) in documented), (current, reported)
+    # Something moves, and something is terminal: the rule is not trivially all or nothing.
+    assert ("accepted", "read") in documented and not any(source == "failed" for source, _ in documented)
+
+
+def test_the_error_tree_has_every_error_class_of_the_package():
+    """Read from the source (not from what happens to be imported): every subclass of our errors."""
+    import ast
+
+    tree = {cls.__name__ for _, cls in sinch_reference.collect_errors()}
+    defined: dict[str, set[str]] = {}
+    for path in sinch_reference.package_root().rglob("*.py"):
+        if "migrations" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef):
+                bases = {b.id if isinstance(b, ast.Name) else getattr(b, "attr", "") for b in node.bases}
+                defined.setdefault(node.name, set()).update(bases)
+    ours = {"SinchWhatsAppError"}
+    while True:
+        grown = ours | {name for name, bases in defined.items() if bases & ours}
+        if grown == ours:
+            break
+        ours = grown
+    assert ours <= tree, sorted(ours - tree)
+    assert len(tree) >= 20
