@@ -143,3 +143,54 @@ def test_the_error_tree_has_every_error_class_of_the_package():
         ours = grown
     assert ours <= tree, sorted(ours - tree)
     assert len(tree) >= 20
+
+
+#: Flags of programs that are not ours, as the pages use them.
+OTHER_PROGRAMS_FLAGS = {
+    "manage.py check": {"--database", "--deploy", "--tag"},
+    "celery worker": {"--prefetch-multiplier", "--concurrency", "--pool", "--queues", "--loglevel"},
+    "sphinx-build": {"--keep-going"},
+}
+
+
+def _our_flags() -> dict[str, set[str]]:
+    """Every command's option flags: ours from argparse, the sandbox CLI's, the example project's demo."""
+    from django_sinch_whatsapp.sandbox.__main__ import build_parser
+
+    flags = {
+        doc.name: {flag for option in doc.options for flag in option.flags.split(", ") if flag.startswith("-")}
+        for doc in sinch_reference.collect_commands()
+    }
+    flags["python -m django_sinch_whatsapp.sandbox"] = {f for a in build_parser()._actions for f in a.option_strings}
+    demo = (ROOT / "example_project/example/management/commands/demo.py").read_text()
+    flags["demo"] = set(re.findall(r'add_argument\(\s*"(--[a-z-]+)"', demo))
+    return flags
+
+
+def test_no_page_names_a_command_an_option_or_a_signal_the_code_does_not_have():
+    """The other way round from the generated reference: what the pages and README write must exist."""
+    flags = _our_flags()
+    commands = {doc.name for doc in sinch_reference.collect_commands()}
+    known_flags = set().union(*flags.values(), *OTHER_PROGRAMS_FLAGS.values())
+    signal_names = {name for name, value in vars(signals).items() if isinstance(value, Signal)}
+    problems = []
+    for path, text in _written_pages().items():
+        where = path.relative_to(ROOT)
+        # A command named anywhere (``sinch_whatsapp_x``, manage.py sinch_whatsapp_x, call_command(...)).
+        for name in re.findall(r"(?<![\w:.])(sinch_whatsapp_[a-z_]+)", text):
+            if name not in commands:
+                problems.append(f"{where}: no command {name}")
+        # An invocation: every flag on it (and on its continuation lines) is that command's.
+        joined = re.sub(r"\\\n\s*", " ", text)
+        for command, rest in re.findall(r"manage\.py (sinch_whatsapp_[a-z_]+|demo)([^\n`]*)", joined):
+            for flag in re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*)", rest):
+                if flag not in flags.get(command, set()):
+                    problems.append(f"{where}: {command} has no option {flag}")
+        for flag in re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*)", text):
+            if flag not in known_flags:
+                problems.append(f"{where}: no command has the option {flag}")
+        for name in re.findall(r"signals\.([a-z_]+)", text):
+            if name not in signal_names:
+                problems.append(f"{where}: no signal {name}")
+    assert not problems, sorted(set(problems))
+    assert {"sinch_whatsapp_campaign", "sinch_whatsapp_reconcile"} <= commands
