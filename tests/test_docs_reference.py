@@ -194,3 +194,24 @@ def test_no_page_names_a_command_an_option_or_a_signal_the_code_does_not_have():
                 problems.append(f"{where}: no signal {name}")
     assert not problems, sorted(set(problems))
     assert {"sinch_whatsapp_campaign", "sinch_whatsapp_reconcile"} <= commands
+
+
+def test_the_conversation_tables_are_the_code_s_mappings():
+    """The tutorial shows the tables of the transport's docstrings; they name every mapping the code has."""
+    from django_sinch_whatsapp.transports.conversation import parsing, wire
+
+    messages = sinch_reference.table_rows(sinch_reference.docstring_table(sinch_reference.CONVERSATION_MESSAGES))
+    first_column = " ".join(name for name, _ in messages)
+    for kind in wire._TRANSLATORS:
+        assert kind in first_column, f"the message table of wire.py does not name {kind!r}"
+    statuses = sinch_reference.table_rows(sinch_reference.docstring_table(sinch_reference.CONVERSATION_STATUSES))
+    by_status = {name: rest.split()[0] for name, rest in statuses if name and rest}
+    for status, state in parsing.STATE_BY_STATUS.items():
+        assert by_status.get(status) == state, (status, state, by_status.get(status))
+    for code, state in parsing.STATE_BY_FAILURE_CODE.items():
+        # "FAILED with" / "RECIPIENT_NOT_OPTED_IN": the entry spans two lines of the first column.
+        entries = [
+            (statuses[i - 1][0] + " " + name, statuses[i - 1][1] + " " + rest)
+            for i, (name, rest) in enumerate(statuses)
+        ]
+        assert any(code in name and state in rest for name, rest in entries), (code, state)

@@ -478,6 +478,38 @@ def api_schemas_rst() -> str:
     return "\n".join(out)
 
 
+# the Conversation transport's mapping -----------------------------------------------------------------
+def docstring_table(module_name: str) -> list[str]:
+    """The first reST simple table of a module's docstring (the code's own statement of a mapping)."""
+    import inspect
+
+    doc = inspect.getdoc(importlib.import_module(module_name)) or ""
+    lines = doc.splitlines()
+    rules = [index for index, line in enumerate(lines) if line.startswith("===") and set(line) <= {"=", " "}]
+    if len(rules) < 3:
+        raise ValueError(f"{module_name}: no table in the docstring")
+    return lines[rules[0] : rules[2] + 1]
+
+
+def table_rows(table: list[str]) -> list[tuple[str, str]]:
+    """``(first column, rest of the line)`` for each line of a simple table's body (continuations included)."""
+    border = table[0]
+    width = len(border.split(" ")[0])
+    return [(line[:width].strip(), line[width:].strip()) for line in table[3:-1]]
+
+
+CONVERSATION_MESSAGES = f"{PACKAGE}.transports.conversation.wire"
+CONVERSATION_STATUSES = f"{PACKAGE}.transports.conversation.parsing"
+
+
+def conversation_messages_rst() -> str:
+    return "\n".join(docstring_table(CONVERSATION_MESSAGES)) + "\n"
+
+
+def conversation_statuses_rst() -> str:
+    return "\n".join(docstring_table(CONVERSATION_STATUSES)) + "\n"
+
+
 # reST rendering ---------------------------------------------------------------------------------
 def _escape(text: str) -> str:
     return re.sub(r"([*`|_\\])", r"\\\1", text)
@@ -594,6 +626,8 @@ RENDERERS = {
     "api": api_rst,
     "api-operations": api_operations_rst,
     "api-schemas": api_schemas_rst,
+    "conversation-messages": conversation_messages_rst,
+    "conversation-statuses": conversation_statuses_rst,
     "settings": settings_rst,
     "checks": checks_rst,
     "signals": signals_rst,

@@ -164,3 +164,22 @@ def test_unknown_rows_are_never_resent_and_a_report_settles_them(live_sandbox_bo
     assert unknown.state == "read" and unknown.sinch_message_id
     assert campaigns.summarize(Campaign.objects.get()).unknown == 0
     assert sandbox.count("POST", "/messages") == 2  # the unknown row was never sent again
+
+
+def test_the_reconcile_task_to_schedule():
+    # [start-beat]
+    CELERY_BEAT_SCHEDULE = {
+        "sinch-whatsapp-reconcile": {
+            "task": "django_sinch_whatsapp.reconcile",
+            "schedule": 600.0,  # every 10 minutes
+            "kwargs": {"older_than_seconds": 900, "limit": 500},  # the command's --older-than and --limit
+        },
+    }
+    # [end-beat]
+    import inspect
+
+    from django_sinch_whatsapp.tasks import reconcile_task
+
+    entry = CELERY_BEAT_SCHEDULE["sinch-whatsapp-reconcile"]
+    assert reconcile_task.name == entry["task"]
+    assert set(entry["kwargs"]) <= set(inspect.signature(reconcile_task.run).parameters)
