@@ -215,3 +215,40 @@ def test_the_conversation_tables_are_the_code_s_mappings():
             for i, (name, rest) in enumerate(statuses)
         ]
         assert any(code in name and state in rest for name, rest in entries), (code, state)
+
+
+def test_every_python_block_not_run_by_the_suite_is_python_and_names_what_exists():
+    """Settings and URL snippets (``.. code-block:: python``) cannot run alone: they must parse, name
+    installed apps and importable URL modules, mounted where the suite mounts them."""
+    import ast
+    import importlib
+    import textwrap
+
+    from django.conf import settings as django_settings
+
+    from tests import urls as suite_urls
+
+    mounted = {
+        str(pattern.pattern): pattern.urlconf_module.__name__
+        for pattern in suite_urls.urlpatterns
+        if hasattr(pattern, "urlconf_module") and hasattr(pattern.urlconf_module, "__name__")
+    }
+    checked = 0
+    for path, text in _written_pages().items():
+        for block in re.findall(r"\.\. code-block:: python\n\n((?:(?: {3}.*)?\n)+)", text):
+            tree = ast.parse(textwrap.dedent(block))  # a SyntaxError names the page in the traceback
+            checked += 1
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "include":
+                    module = node.args[0].value
+                    importlib.import_module(module)
+                if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "path":
+                    prefix, target = node.args[0], node.args[1]
+                    if isinstance(target, ast.Call) and getattr(target.func, "id", "") == "include":
+                        assert mounted.get(prefix.value) == target.args[0].value, (path, prefix.value)
+                targets = getattr(node, "targets", None) or [getattr(node, "target", None)]
+                if any(getattr(t, "id", "") == "INSTALLED_APPS" for t in targets):
+                    apps = [e.value for e in ast.walk(node.value) if isinstance(e, ast.Constant) and e.value != ...]
+                    missing = [app for app in apps if app not in django_settings.INSTALLED_APPS]
+                    assert not missing, (path, missing)
+    assert checked >= 3
