@@ -33,7 +33,9 @@ extensions = [
 graphviz_output_format = "svg"
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
-autodoc_default_options = {"members": True, "undoc-members": False}
+autodoc_default_options = {"undoc-members": False}
+# Our docstrings only: an override without one does not show Django's (or DRF's) text as ours.
+autodoc_inherit_docstrings = False
 # Django's and DRF's own classes appear in signatures; they are not ours to document.
 nitpicky = False
 suppress_warnings = ["autodoc.import_object"] if os.environ.get("SINCH_DOCS_LENIENT") else []

@@ -59,6 +59,7 @@ class BotContactActions:
     )
     @action(detail=True, methods=["post"], url_path="opt-in", serializer_class=NumbersSerializer)
     def opt_in(self, request: Request, pk: Any = None) -> Response:
+        """Opt the numbers in at Sinch (``POST /provision/optin``), 20 per request; the contacts say so."""
         bot = self.get_object()  # type: ignore[attr-defined]
         data = _numbers(request)
         return numbers_response(services.opt_in(bot, data, source=f"api:{request.user}"))
@@ -71,6 +72,7 @@ class BotContactActions:
     )
     @action(detail=True, methods=["post"], url_path="opt-out", serializer_class=NumbersSerializer)
     def opt_out(self, request: Request, pk: Any = None) -> Response:
+        """Opt the numbers out at Sinch (``DELETE /provision/optin``), 20 per request; the contacts say so."""
         bot = self.get_object()  # type: ignore[attr-defined]
         return numbers_response(services.opt_out(bot, _numbers(request), source=f"api:{request.user}"))
 
@@ -82,6 +84,7 @@ class BotContactActions:
     )
     @action(detail=True, methods=["post"], serializer_class=NumbersSerializer)
     def capability(self, request: Request, pk: Any = None) -> Response:
+        """Ask Sinch which numbers can receive WhatsApp messages (``capable`` maps each number to the answer)."""
         bot = self.get_object()  # type: ignore[attr-defined]
         outcome = services.check_capability(bot, _numbers(request))
         return numbers_response(outcome, {"capable": outcome.capable})
@@ -115,6 +118,7 @@ class BotBlacklistActions:
     )
     @action(detail=True, methods=["get", "post", "delete"], serializer_class=NumbersSerializer)
     def blacklist(self, request: Request, pk: Any = None) -> Response:
+        """Sinch's blacklist of this bot: ``GET`` lists it, ``POST`` adds the numbers, ``DELETE`` removes them."""
         bot = self.get_object()  # type: ignore[attr-defined]
         if request.method == "GET":
             return Response({"numbers": services.list_blacklist(bot)})

@@ -181,6 +181,12 @@ class BotCursorPagination(MessageCursorPagination):
 
 
 class BotViewSet(BotContactActions, BotBlacklistActions, TenantScopedMixin, viewsets.ModelViewSet):
+    """Your tenants' bots: list, create, read, change and delete; their secrets are write-only.
+
+    A bot of another tenant answers 404. One bot's answer carries its ``counters`` and its
+    messaging-tier count (``messaged_24h``); lists leave those two out (``null``).
+    """
+
     serializer_class = BotSerializer
     pagination_class = BotCursorPagination
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import importlib
 import io
+import json
 import pkgutil
 import re
 import tokenize
@@ -282,10 +283,24 @@ def state_graph_dot() -> str:
 
 
 # errors -------------------------------------------------------------------------------------------
+def import_package_modules() -> None:
+    """Import every module of the package (not migrations), so subclasses defined anywhere are known."""
+    package = importlib.import_module(PACKAGE)
+    for info in pkgutil.walk_packages(package.__path__, f"{PACKAGE}."):
+        if ".migrations" in info.name or info.name.endswith(".__main__"):
+            continue
+        try:
+            importlib.import_module(info.name)
+        except ModuleNotFoundError as err:  # an optional extra (celery) not installed where the docs build
+            if (err.name or "").startswith(PACKAGE):
+                raise
+
+
 def collect_errors() -> list[tuple[int, type]]:
-    """The error tree under ``SinchWhatsAppError``, depth first: ``(depth, class)``."""
+    """The error tree under ``SinchWhatsAppError``, depth first: ``(depth, class)``, from every module."""
     from django_sinch_whatsapp import exceptions
 
+    import_package_modules()
     tree: list[tuple[int, type]] = []
 
     def walk(cls: type, depth: int) -> None:
@@ -305,26 +320,194 @@ class OperationDoc:
     path: str
     summary: str
     responses: list[str]
+    operation_id: str = ""
+
+
+def api_schema() -> dict[str, Any]:
+    """The OpenAPI document drf-spectacular builds from the API's own views and serializers."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    return SchemaGenerator(urlconf=f"{PACKAGE}.api.urls").get_schema(request=None, public=True)
+
+
+def _operations(schema: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    found = []
+    for path, item in sorted(schema["paths"].items()):
+        for method, operation in item.items():
+            if method in ("get", "post", "put", "patch", "delete"):
+                found.append((method.upper(), path, operation))
+    return found
 
 
 def collect_api() -> list[OperationDoc]:
-    """Every operation of the OpenAPI schema that drf-spectacular builds from the API's own views."""
-    from drf_spectacular.generators import SchemaGenerator
-
-    schema = SchemaGenerator(urlconf=f"{PACKAGE}.api.urls").get_schema(request=None, public=True)
+    """Every operation of the OpenAPI schema."""
     operations = []
-    for path, item in sorted(schema["paths"].items()):
-        for method, operation in item.items():
-            if method not in ("get", "post", "put", "patch", "delete"):
-                continue
-            # The operation id says what it does (bots_send_create); a summary wins where a view gives one.
-            summary = operation.get("summary") or operation.get("operationId", "")
-            operations.append(
-                OperationDoc(
-                    method.upper(), path, summary, sorted(str(code) for code in operation.get("responses", {}))
-                )
-            )
+    for method, path, operation in _operations(api_schema()):
+        # A summary where a view gives one, else the first sentence of its docstring, else the operation id.
+        summary = operation.get("summary") or _first_sentence(operation.get("description", ""))
+        operation_id = operation.get("operationId", "")
+        codes = sorted(str(code) for code in operation.get("responses", {}))
+        operations.append(OperationDoc(method, path, summary or operation_id, codes, operation_id))
     return operations
+
+
+def _first_sentence(text: str) -> str:
+    paragraph = " ".join((text or "").strip().split("\n\n")[0].split())
+    head, dot, _ = paragraph.partition(". ")
+    return head + "." if dot else paragraph
+
+
+def _operation_label(operation_id: str) -> str:
+    return f"api-op-{operation_id.replace('_', '-')}"
+
+
+def _ref_name(ref: str) -> str:
+    return ref.rsplit("/", 1)[-1]
+
+
+def _schema_type(spec: dict[str, Any]) -> str:
+    """A property's type as a person reads it: ``string (uri)``, ``array of Sticker``, ``StateEnum``."""
+    if "$ref" in spec:
+        return f":ref:`{_ref_name(spec['$ref'])} <{_schema_label(_ref_name(spec['$ref']))}>`"
+    for combinator in ("allOf", "oneOf", "anyOf"):
+        if combinator in spec:
+            return " or ".join(_schema_type(part) for part in spec[combinator])
+    kind = str(spec.get("type", "any"))
+    if kind == "array":
+        return f"array of {_schema_type(spec.get('items', {}))}"
+    if spec.get("format"):
+        kind = f"{kind} ({spec['format']})"
+    return kind
+
+
+def _schema_label(name: str) -> str:
+    return f"api-schema-{name.lower()}"
+
+
+def _one_line(text: str) -> str:
+    """A description on one line, without drf-spectacular's enum bullet list (the enum's own entry lists them)."""
+    text = re.split(r"\n\n\* `", text or "", maxsplit=1)[0]
+    return " ".join(text.split())
+
+
+def _body_schema(operation: dict[str, Any]) -> tuple[str, list[str]]:
+    body = operation.get("requestBody")
+    if not body:
+        return "", []
+    content = body.get("content", {})
+    media = sorted(content)
+    schemas = {_schema_type(spec["schema"]) for spec in content.values() if "schema" in spec}
+    return " or ".join(sorted(schemas)), media
+
+
+def _answer_schema(answer: dict[str, Any]) -> str:
+    spec = answer.get("content", {}).get("application/json", {}).get("schema")
+    return _schema_type(spec) if spec else "no body"
+
+
+def _schema_entry(name: str, spec: dict[str, Any]) -> list[str]:
+    title = f"``{name}``"
+    out = [f".. _{_schema_label(name)}:", "", title, "~" * len(title), ""]
+    if spec.get("description") and "enum" not in spec:
+        out += [_one_line(spec["description"]), ""]
+    if "enum" in spec:
+        values = ", ".join(f"``{value}``" for value in spec["enum"] if value not in ("", None))
+        out += [f"One of {values}." if values else "Empty.", ""]
+        return out
+    required = set(spec.get("required", ()))
+    properties = spec.get("properties", {})
+    if not properties:
+        out += [f"Type: {_schema_type(spec)}.", ""]
+        return out
+    for field_name, field_spec in properties.items():
+        notes = []
+        if field_name in required:
+            notes.append("required")
+        if field_spec.get("readOnly"):
+            notes.append("read-only")
+        if field_spec.get("writeOnly"):
+            notes.append("write-only")
+        if field_spec.get("nullable"):
+            notes.append("may be null")
+        if "default" in field_spec and field_spec["default"] not in ("", None):
+            notes.append(f"default ``{json.dumps(field_spec['default'])}``")
+        if "maxLength" in field_spec:
+            notes.append(f"at most {field_spec['maxLength']} characters")
+        if "maxItems" in field_spec:
+            notes.append(f"{field_spec.get('minItems', 0)} to {field_spec['maxItems']} items")
+        head = f"``{field_name}``: {_schema_type(field_spec)}" + (f" ({', '.join(notes)})" if notes else "")
+        description = _one_line(field_spec.get("description", ""))
+        out += [head, f"    {description}" if description else "    \\", ""]
+    return out
+
+
+def api_operations_rst() -> str:
+    """Each operation: what it does (the view's docstring), its parameters, its body and its answers."""
+    schema = api_schema()
+    out = []
+    for method, path, operation in _operations(schema):
+        title = f"``{method} {path}``"
+        out += [f".. _{_operation_label(operation.get('operationId', ''))}:", "", title, "~" * len(title), ""]
+        description = (operation.get("description") or "").strip()
+        if description:
+            out += [*description.splitlines(), ""]
+        parameters = [p for p in operation.get("parameters", []) if p.get("in") != "path"]
+        if parameters:
+            out += ["Parameters:", ""]
+            for parameter in sorted(parameters, key=lambda p: (p.get("in", ""), p.get("name", ""))):
+                text = _one_line(parameter.get("description", ""))
+                kind = _schema_type(parameter.get("schema", {}))
+                out += [f"- ``{parameter['name']}`` ({parameter.get('in')}, {kind}): {text}"]
+            out += [""]
+        body, media = _body_schema(operation)
+        if body:
+            out += [f"Body: {body}, as {', '.join(f'``{m}``' for m in media)}.", ""]
+        out += ["Answers:", ""]
+        for code, answer in sorted(operation.get("responses", {}).items()):
+            text = _one_line(answer.get("description", ""))
+            out += [f"- **{code}** {_answer_schema(answer)}" + (f": {text}" if text else "")]
+        out += [""]
+    return "\n".join(out)
+
+
+def api_schemas_rst() -> str:
+    """Every component schema of the OpenAPI document with its fields."""
+    out = []
+    for name, spec in sorted(api_schema()["components"]["schemas"].items()):
+        out += _schema_entry(name, spec)
+    return "\n".join(out)
+
+
+# the Conversation transport's mapping -----------------------------------------------------------------
+def docstring_table(module_name: str) -> list[str]:
+    """The first reST simple table of a module's docstring (the code's own statement of a mapping)."""
+    import inspect
+
+    doc = inspect.getdoc(importlib.import_module(module_name)) or ""
+    lines = doc.splitlines()
+    rules = [index for index, line in enumerate(lines) if line.startswith("===") and set(line) <= {"=", " "}]
+    if len(rules) < 3:
+        raise ValueError(f"{module_name}: no table in the docstring")
+    return lines[rules[0] : rules[2] + 1]
+
+
+def table_rows(table: list[str]) -> list[tuple[str, str]]:
+    """``(first column, rest of the line)`` for each line of a simple table's body (continuations included)."""
+    border = table[0]
+    width = len(border.split(" ")[0])
+    return [(line[:width].strip(), line[width:].strip()) for line in table[3:-1]]
+
+
+CONVERSATION_MESSAGES = f"{PACKAGE}.transports.conversation.wire"
+CONVERSATION_STATUSES = f"{PACKAGE}.transports.conversation.parsing"
+
+
+def conversation_messages_rst() -> str:
+    return "\n".join(docstring_table(CONVERSATION_MESSAGES)) + "\n"
+
+
+def conversation_statuses_rst() -> str:
+    return "\n".join(docstring_table(CONVERSATION_STATUSES)) + "\n"
 
 
 # reST rendering ---------------------------------------------------------------------------------
@@ -381,21 +564,27 @@ def states_rst() -> str:
     out = [
         ".. list-table::",
         "   :header-rows: 1",
-        "   :widths: 20 40 10 10 20",
+        "   :widths: 14 26 6 6 10 38",
         "",
         "   * - State",
         "     - Meaning",
         "     - Rank",
         "     - Final",
         "     - Nothing moves it",
+        "     - May move to",
     ]
+    moves: dict[str, list[str]] = {}
+    for source, target in state_transitions():
+        moves.setdefault(source, []).append(target)
     for state in collect_states():
+        targets = ", ".join(f"``{target}``" for target in moves.get(state.value, [])) or "nothing"
         out += [
             f"   * - ``{state.value}``",
             f"     - {_escape(state.label)}",
             f"     - {state.rank}",
             f"     - {'yes' if state.final else ''}",
             f"     - {'yes' if state.locked else ''}",
+            f"     - {targets}",
         ]
     out += ["", "Double borders: final states (reconciliation stops asking about them).", "", ".. graphviz::", ""]
     out += ["   " + line for line in state_graph_dot().splitlines()]
@@ -425,8 +614,8 @@ def api_rst() -> str:
     for op in collect_api():
         out += [
             f"   * - {op.method}",
-            f"     - ``{op.path}``",
-            f"     - {_escape(op.summary)}",
+            f"     - :ref:`{op.path} <{_operation_label(op.operation_id)}>`",
+            f"     - {op.summary}",
             f"     - {', '.join(op.responses)}",
         ]
     return "\n".join(out) + "\n"
@@ -435,12 +624,78 @@ def api_rst() -> str:
 RENDERERS = {
     "errors": errors_rst,
     "api": api_rst,
+    "api-operations": api_operations_rst,
+    "api-schemas": api_schemas_rst,
+    "conversation-messages": conversation_messages_rst,
+    "conversation-statuses": conversation_statuses_rst,
     "settings": settings_rst,
     "checks": checks_rst,
     "signals": signals_rst,
     "commands": commands_rst,
     "states": states_rst,
 }
+
+
+# autodoc of Django models: a field's own words, not Django's descriptor docstrings -------------------
+def _model_field(dotted: str) -> Any:
+    """The Django field behind ``package.Model.attribute``, or None."""
+    from django.core.exceptions import FieldDoesNotExist
+    from django.db import models
+
+    owner_path, _, attribute = dotted.rpartition(".")
+    module_path, _, class_name = owner_path.rpartition(".")
+    try:
+        owner = getattr(importlib.import_module(module_path), class_name)
+    except (ImportError, AttributeError, ValueError):
+        return None
+    if not (isinstance(owner, type) and issubclass(owner, models.Model)):
+        return None
+    try:
+        return owner._meta.get_field(attribute)
+    except FieldDoesNotExist:
+        return None
+
+
+def describe_model_field(app: Any, what: str, name: str, obj: Any, options: Any, lines: list[str]) -> None:
+    """``autodoc-process-docstring``: a model field reads as its verbose name, type and help text."""
+    if what != "attribute":
+        return
+    field = _model_field(name)
+    if field is None:
+        return
+    kind = type(field).__name__
+    if field.is_relation and field.related_model is not None:
+        kind = f"{kind} to {field.related_model.__name__}"
+    text = f"*{field.verbose_name}* ({kind})."
+    if field.help_text:
+        text += f" {_escape(str(field.help_text))}"
+    lines[:] = [text, ""]
+
+
+def skip_model_plumbing(app: Any, what: str, name: str, obj: Any, skip: bool, options: Any) -> bool | None:
+    """``autodoc-skip-member``: leave out what Django adds to every model (managers, reverse accessors...)."""
+    import functools
+
+    from django.core.exceptions import MultipleObjectsReturned, ObjectDoesNotExist
+    from django.db.models.fields.related_descriptors import (
+        ManyToManyDescriptor,
+        ReverseManyToOneDescriptor,
+        ReverseOneToOneDescriptor,
+    )
+    from django.db.models.manager import BaseManager, ManagerDescriptor
+    from django.db.models.query_utils import DeferredAttribute
+
+    if isinstance(obj, type) and issubclass(obj, (ObjectDoesNotExist, MultipleObjectsReturned)):
+        return True
+    if isinstance(obj, (BaseManager, ManagerDescriptor, functools.partialmethod)):
+        return True
+    if isinstance(obj, (ReverseManyToOneDescriptor, ReverseOneToOneDescriptor, ManyToManyDescriptor)):
+        return True
+    if isinstance(obj, DeferredAttribute) and getattr(obj.field, "attname", name) != getattr(obj.field, "name", name):
+        return name == obj.field.attname  # ``tenant_id`` beside ``tenant``
+    if name.startswith(("get_next_by_", "get_previous_by_")) or (name.startswith("get_") and name.endswith("_display")):
+        return True
+    return None
 
 
 def setup(app: Any) -> dict[str, Any]:
@@ -465,4 +720,6 @@ def setup(app: Any) -> dict[str, Any]:
             return list(container.children)
 
     app.add_directive("sinch-reference", SinchReference)
+    app.connect("autodoc-process-docstring", describe_model_field)
+    app.connect("autodoc-skip-member", skip_model_plumbing)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -63,3 +63,54 @@ def test_a_conversation_bot_is_created_through_the_api_and_sends(
     assert sticker.status_code == 400, sticker.content
     requests_sent = [e for e in fresh_sandbox.requests_log if e["path"].endswith("/messages:send")]
     assert len(requests_sent) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_what_the_conversation_transport_refuses(conversation_bot, api_user):
+    bot = conversation_bot
+    # [start-not-mapped]
+    from django_sinch_whatsapp import services
+    from django_sinch_whatsapp.client import messages
+    from django_sinch_whatsapp.exceptions import MessageValidationError
+    from django_sinch_whatsapp.transports.errors import FeatureNotSupported
+
+    legacy_only = {
+        "blacklist": lambda: services.list_blacklist(bot),
+        "stickerpacks": lambda: services.sync_stickerpacks(bot),
+        "media providers": lambda: services.sync_media_providers(bot),
+        "groups": lambda: services.send_text(bot, ["group:4711"], "Hello"),
+        "capability": lambda: services.check_capability(bot, ["46732001122"]),
+        "opt-in": lambda: services.opt_in(bot, ["46732001122"]),
+        "opt-out": lambda: services.opt_out(bot, ["46732001122"]),
+    }
+    for name, call in legacy_only.items():
+        try:
+            call()
+        except FeatureNotSupported as err:
+            print(f"{name}: {err}")
+    # blacklist: blacklist is not available on the 'conversation' transport; it exists on the whatsapp transport
+    # ... one line each; nothing was recorded or sent
+
+    # A message the Conversation wire cannot say is refused before any row, naming the field:
+    try:
+        services.send_message(bot, ["46732001122"], messages.sticker(url="https://example.com/s.webp"))
+    except MessageValidationError as err:
+        print(err)  # message.type: stickers are not available on the Conversation API (...)
+    # [end-not-mapped]
+    refused = []
+    for name, call in legacy_only.items():
+        with pytest.raises(FeatureNotSupported) as caught:
+            call()
+        assert caught.value.transport == "conversation", name
+        refused.append(name)
+    assert refused == list(legacy_only)
+    assert not bot.outbound_messages.exists()
+    # The API answers the same refusal in its one error shape.
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(api_user)
+    answer = api.get(f"/api/sinch-whatsapp/bots/{bot.pk}/blacklist/")
+    error = answer.json()["error"]
+    assert answer.status_code == 400 and error["code"] == "feature_not_supported", answer.content
+    assert error["transport"] == "conversation" and error["feature"] == "blacklist"

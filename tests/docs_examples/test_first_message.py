@@ -8,7 +8,9 @@ from tests.conftest import wait_for
 
 
 @pytest.mark.django_db(transaction=True)
-def test_first_message_reaches_read(live_server, organization):
+def test_first_message_reaches_read(live_server, organization, settings):
+    # The tutorial's settings: PUBLIC_BASE_URL is where runserver listens (here, the test's live server).
+    settings.SINCH_WHATSAPP = {**settings.SINCH_WHATSAPP, "PUBLIC_BASE_URL": live_server.url}
     # [start-sandbox]
     from django_sinch_whatsapp.models import Bot
     from django_sinch_whatsapp.sandbox import SandboxServer
@@ -17,7 +19,7 @@ def test_first_message_reaches_read(live_server, organization):
     sandbox = SandboxServer(host="127.0.0.1", port=0).start()
 
     bot = Bot.objects.create(
-        tenant=organization,
+        tenant=organization,  # a row of your TENANT_MODEL; by default a user (tenant=User.objects.get(...))
         name="Support",
         sinch_bot_id="support-bot",
         bearer_token="sandbox-token-0123456789",
@@ -25,12 +27,13 @@ def test_first_message_reaches_read(live_server, organization):
         region="us",
         base_url_override=sandbox.region_url("us"),  # instead of https://us1.whatsapp.api.sinch.com
     )
-    # Tell the sandbox about the bot and where its callbacks go (live_server.url is this site).
+    # Tell the sandbox about the bot: the same id, token and key, and where to post its callbacks.
+    print(bot.callback_url)  # PUBLIC_BASE_URL + /sinch-whatsapp/callbacks/<the bot's webhook id>/
     sandbox.register_bot(
         "support-bot",
         "sandbox-token-0123456789",
         region="us",
-        callback_url=live_server.url + bot.callback_path,
+        callback_url=bot.callback_url,
         callback_key="signing-key-0123456789",
     )
     # [end-sandbox]
@@ -53,6 +56,7 @@ def test_first_message_reaches_read(live_server, organization):
         print(message.state, [event.state for event in message.status_events.order_by("pk")])
         # read ['queued', 'dispatched', 'sent', 'delivered', 'read']
         # [end-send]
+        assert bot.callback_url == f"{live_server.url}/sinch-whatsapp/callbacks/{bot.webhook_id}/"
         assert message.state == "read"
         assert [event.state for event in message.status_events.order_by("pk")] == [
             "queued",

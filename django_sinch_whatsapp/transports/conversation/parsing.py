@@ -7,21 +7,21 @@ add ``message_metadata``, ``correlation_id``, ``processing_mode`` ...).
 
 Delivery statuses (``message_delivery_report.status``) map to our states:
 
-=====================  ===============  ===================================================
-Sinch status           our state        why
-=====================  ===============  ===================================================
-QUEUED                 queued           accepted by the Conversation API (no callback is
-                                        documented for it; mapped if one comes)
-QUEUED_ON_CHANNEL      dispatched       handed to WhatsApp, not yet on the phone
-DELIVERED              delivered
-READ                   read             may come without DELIVERED (implicit), terminal
-FAILED                 failed           terminal; ``reason`` {code, sub_code, description}
-FAILED with            no_opt_in        as the legacy ``no_opt_in`` state
+========================  ===============  ===================================================
+Sinch status              our state        why
+========================  ===============  ===================================================
+QUEUED                    queued           accepted by the Conversation API (no callback is
+                                           documented for it; mapped if one comes)
+QUEUED_ON_CHANNEL         dispatched       handed to WhatsApp, not yet on the phone
+DELIVERED                 delivered
+READ                      read             may come without DELIVERED (implicit), terminal
+FAILED                    failed           terminal; ``reason`` {code, sub_code, description}
+FAILED with               no_opt_in        as the legacy ``no_opt_in`` state
 RECIPIENT_NOT_OPTED_IN
-SWITCHING_CHANNEL      queued           Sinch tries another channel; we only allow
-                                        WHATSAPP, so it never moves a state forward
-anything else          lower-cased      kept as given; processing decides
-=====================  ===============  ===================================================
+SWITCHING_CHANNEL         queued           Sinch tries another channel; we only allow
+                                           WHATSAPP, so it never moves a state forward
+anything else             lower-cased      kept as given; processing decides
+========================  ===============  ===================================================
 
 The state machine's rank comparison (above the seam) keeps a late DELIVERED
 from moving a READ message back.

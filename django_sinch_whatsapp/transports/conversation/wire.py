@@ -5,33 +5,33 @@ produced (or ``validate_message`` accepted), so every legacy limit was already
 checked. What cannot be said on this wire is refused here with a
 ``MessageValidationError`` naming the field, before any request:
 
-==================  ==========================================================================
-normalized          Conversation ``message``
-==================  ==========================================================================
-text                ``text_message.text`` (``preview_url`` has no counterpart: WhatsApp
-                    previews links by itself)
-image/video/        ``media_message`` (``url``, document ``filename`` -> ``filename_override``);
-document/audio      with a caption: ``card_message`` {``title``: caption, ``media_message``}
-                    (conversation-whatsapp.md: a card without choices becomes a media
-                    message with the caption); ``provider`` is refused (legacy only)
-template            ``template_message.channel_template.WHATSAPP`` {``template_id``,
-                    ``language_code`` (underscore form), ``parameters``}; keys
-                    ``header[1]text``, ``body[n]text`` (1-based), ``header[1]image.link``,
-                    ``header[1]document.filename``, ``header[1]<kind>.provider.name``,
-                    ``button[i]url[1]text``, ``button[i]quick_reply[1]payload`` (0-based,
-                    the payload always present, even empty); ``ttl`` (deprecated) dropped
-location            ``location_message`` {``coordinates``, ``title`` (name, else address,
-                    else the coordinates), ``label`` (address)}
-contacts            ``contact_info_message``: one card per message, at least one phone
-interactive button  ``choice_message`` {``text_message``: body, ``choices``: text choices
-                    with ``postback_data`` = button id, ``message_properties.whatsapp_footer``};
-                    with a header: ``card_message`` {``title``: body, ``description``: footer,
-                    ``media_message`` or ``message_properties.whatsapp_header``, ``choices``}
-interactive list    ``list_message`` {``title``: body, ``description``: footer, ``sections``
-                    of ``{"choice": {title, description, postback_data}}`` items,
-                    ``message_properties`` {``menu``: button, ``whatsapp_header``}}
-sticker             refused: stickers need stickerpacks or media providers (legacy only)
-==================  ==========================================================================
+==========================  ==========================================================================
+normalized                  Conversation ``message``
+==========================  ==========================================================================
+text                        ``text_message.text`` (``preview_url`` has no counterpart: WhatsApp
+                            previews links by itself)
+image/video/document/audio  ``media_message`` (``url``, document ``filename`` -> ``filename_override``);
+                            with a caption: ``card_message`` {``title``: caption, ``media_message``}
+                            (conversation-whatsapp.md: a card without choices becomes a media
+                            message with the caption); ``provider`` is refused (legacy only)
+template                    ``template_message.channel_template.WHATSAPP`` {``template_id``,
+                            ``language_code`` (underscore form), ``parameters``}; keys
+                            ``header[1]text``, ``body[n]text`` (1-based), ``header[1]image.link``,
+                            ``header[1]document.filename``, ``header[1]<kind>.provider.name``,
+                            ``button[i]url[1]text``, ``button[i]quick_reply[1]payload`` (0-based,
+                            the payload always present, even empty); ``ttl`` (deprecated) dropped
+location                    ``location_message`` {``coordinates``, ``title`` (name, else address,
+                            else the coordinates), ``label`` (address)}
+contacts                    ``contact_info_message``: one card per message, at least one phone
+interactive button          ``choice_message`` {``text_message``: body, ``choices``: text choices
+                            with ``postback_data`` = button id, ``message_properties.whatsapp_footer``};
+                            with a header: ``card_message`` {``title``: body, ``description``: footer,
+                            ``media_message`` or ``message_properties.whatsapp_header``, ``choices``}
+interactive list            ``list_message`` {``title``: body, ``description``: footer, ``sections``
+                            of ``{"choice": {title, description, postback_data}}`` items,
+                            ``message_properties`` {``menu``: button, ``whatsapp_header``}}
+sticker                     refused: stickers need stickerpacks or media providers (legacy only)
+==========================  ==========================================================================
 
 Every request names one recipient (the API has no multi-recipient send),
 ``channel_priority_order: ["WHATSAPP"]``, and our message row id as both
