@@ -7,11 +7,12 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from ...fields import Secret, rotate
+from ...fields import EncryptedSecretField, Secret, rotate
 from ...models import Bot
 from ..progress import progress
 
-SECRET_FIELDS = ("bearer_token", "callback_key", "previous_callback_key")
+#: Every encrypted column of a bot, whatever its transport (read from the model, so a new one is not missed).
+SECRET_FIELDS = tuple(f.name for f in Bot._meta.concrete_fields if isinstance(f, EncryptedSecretField))
 
 
 class Command(BaseCommand):
