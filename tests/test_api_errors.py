@@ -203,9 +203,7 @@ def test_a_crash_answers_500_in_the_one_shape_with_debug_on_or_off(
     assert [r.status_code for _, _, r in api_error_sweep] == [500] * 4
 
 
-def test_a_crash_still_reaches_the_test_client_and_debug_propagate_exceptions(
-    api, quiet_api, bot, crashing, settings
-):
+def test_a_crash_still_reaches_the_test_client_and_debug_propagate_exceptions(api, quiet_api, bot, crashing, settings):
     # Django's test client re-raises what got_request_exception signalled: a crash is never hidden in tests.
     with pytest.raises(RuntimeError, match="boom"):
         api.get("/api/sinch-whatsapp/messages/")
@@ -228,9 +226,7 @@ def test_djangos_own_bad_requests_stay_400_in_the_one_shape(quiet_api, bot, monk
         assert response.status_code == 400
         assert response.json() == {"error": {"code": "bad_request", "message": "Bad request."}}
     # As Django does: a SuspiciousOperation is logged on django.security.<class>, not django.request.
-    assert [r.name for r in caplog.records if r.name.startswith("django.")] == [
-        "django.security.SuspiciousOperation"
-    ]
+    assert [r.name for r in caplog.records if r.name.startswith("django.")] == ["django.security.SuspiciousOperation"]
 
 
 def test_the_schema_documents_the_crash_answer():

@@ -225,7 +225,9 @@ def with_standard_errors(
     media type; 500 ``server_error`` for an unexpected crash (logged on the server, never described here).
     """
     auth = OpenApiResponse(ErrorSerializer, description="No valid credentials, or not allowed.")
-    crash = OpenApiResponse(ErrorSerializer, description="An unexpected crash (code server_error), logged on the server.")
+    crash = OpenApiResponse(
+        ErrorSerializer, description="An unexpected crash (code server_error), logged on the server."
+    )
     standard: dict[int, Any] = {401: auth, 403: auth, 500: crash}
     if detail or listing:
         standard[404] = OpenApiResponse(
