@@ -259,6 +259,7 @@ def test_a_report_an_older_lost_send_adopted_may_be_its_own(unknown_row):
     [
         ("nothing stored", "no callback of this bot arrived since its dispatch"),
         ("unprocessed", "not applied (reprocess them first)"),
+        ("unreadable", "could not be read: it may have been this message's"),
         ("refused", "was refused since its dispatch"),
         ("elsewhere", "go to another callback URL"),
         ("too early", "Sinch may still report it until"),
@@ -270,6 +271,8 @@ def test_what_keeps_silence_from_proving_absence(unknown_row, problem, words):
         stored_callback(bot)
     if problem == "unprocessed":
         stored_callback(bot, state="failed")
+    elif problem == "unreadable":
+        stored_callback(bot, state="uninterpreted")
     elif problem == "refused":
         CallbackRefusalStats.objects.create(bot=bot, count=1, last_reason="bad signature")
     elif problem == "elsewhere":

@@ -198,10 +198,13 @@ def silence_problem(message: OutboundMessage, *, now: datetime | None = None) ->
         return "its delivery reports go to another callback URL, which this app does not see"
     stored = CallbackEvent.objects.filter(bot=bot, received_at__gte=since).aggregate(
         applied=Count("pk", filter=Q(processing_state=ProcessingState.PROCESSED)),
-        waiting=Count("pk", filter=~Q(processing_state=ProcessingState.PROCESSED)),
+        unread=Count("pk", filter=Q(processing_state=ProcessingState.UNINTERPRETED)),
+        waiting=Count("pk", filter=Q(processing_state__in=[ProcessingState.PENDING, ProcessingState.FAILED])),
     )
     if stored["waiting"]:
         return "callbacks of this bot stored since its dispatch are not applied (reprocess them first)"
+    if stored["unread"]:
+        return "a callback of this bot stored since its dispatch could not be read: it may have been this message's"
     if not stored["applied"]:
         return "no callback of this bot arrived since its dispatch, so its webhook may not be receiving"
     if CallbackRefusalStats.objects.filter(bot=bot, last_at__gte=since).exists():
