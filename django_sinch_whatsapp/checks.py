@@ -225,3 +225,72 @@ def check_bots(app_configs: Any = None, databases: Any = None, **kwargs: Any) ->
                 )
             )
     return messages
+
+
+#: The application namespace of ``django_sinch_whatsapp.api.urls``.
+API_APP_NAME = "sinch_whatsapp_api"
+API_URLCONF = "django_sinch_whatsapp.api.urls"
+TOKEN_AUTHENTICATION = "rest_framework.authentication.TokenAuthentication"
+
+
+def api_urls_in_use() -> bool:
+    """Whether the project's URLconf includes ``django_sinch_whatsapp.api.urls`` (any prefix, any nesting).
+
+    False when the URLconf cannot be loaded: Django's own URL checks report that.
+    """
+    from django.urls import URLResolver, get_resolver
+
+    def includes_api(patterns: Any) -> bool:
+        for pattern in patterns:
+            if not isinstance(pattern, URLResolver):
+                continue
+            module = pattern.urlconf_name
+            name = module if isinstance(module, str) else getattr(module, "__name__", "")
+            if pattern.app_name == API_APP_NAME or name == API_URLCONF or includes_api(pattern.url_patterns):
+                return True
+        return False
+
+    try:
+        return includes_api(get_resolver().url_patterns)
+    except Exception:  # any error loading the project's URLconf is for Django's own URL checks to report
+        return False
+
+
+@register("sinch_whatsapp")
+def check_api_apps(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+    """The apps the API's pages rely on, checked only when the project mounts the API's URLs."""
+    if not api_urls_in_use():
+        return []
+    messages: list[CheckMessage] = []
+    if not apps.is_installed("django_filters"):
+        messages.append(
+            Error(
+                "The Sinch WhatsApp API is mounted but 'django_filters' is not in INSTALLED_APPS: every list "
+                "page of the browsable API fails (TemplateDoesNotExist for the filter form).",
+                hint="Add 'django_filters' to INSTALLED_APPS (django-filter is installed with django-sinch-whatsapp).",
+                id="sinch_whatsapp.E030",
+            )
+        )
+    if not apps.is_installed("drf_spectacular_sidecar"):
+        messages.append(
+            Warning(
+                "The Sinch WhatsApp API is mounted but 'drf_spectacular_sidecar' is not in INSTALLED_APPS: "
+                "its docs/ (Swagger UI) and redoc/ pages load scripts and styles that are not there.",
+                hint="Add 'drf_spectacular_sidecar' to INSTALLED_APPS, then run collectstatic.",
+                id="sinch_whatsapp.W031",
+            )
+        )
+    if TOKEN_AUTHENTICATION in app_settings.API_AUTHENTICATION_CLASSES and not apps.is_installed(
+        "rest_framework.authtoken"
+    ):
+        messages.append(
+            Warning(
+                'SINCH_WHATSAPP["API_AUTHENTICATION_CLASSES"] names TokenAuthentication but '
+                "'rest_framework.authtoken' is not in INSTALLED_APPS: the API accepts no tokens "
+                "(clients pay for password hashing on every Basic-auth call).",
+                hint="Add 'rest_framework.authtoken' to INSTALLED_APPS and migrate, or remove "
+                "TokenAuthentication from API_AUTHENTICATION_CLASSES.",
+                id="sinch_whatsapp.W032",
+            )
+        )
+    return messages

@@ -171,10 +171,18 @@ def test_retry_an_error_row_sends_once(admin_client, sandbox_bot, fresh_sandbox)
     assert admin_client.get(retry_url(failed)).status_code == 200
     first = admin_client.post(retry_url(failed), follow=True)
     assert "Sinch accepted 1 of 1 message(s)." in [str(m) for m in first.context["messages"]]
-    again = admin_client.post(retry_url(failed), follow=True)  # a second click, or a second operator
-    assert any("nothing was sent again" in str(m) for m in again.context["messages"])
     retried = OutboundMessage.objects.exclude(pk=failed.pk)
     assert retried.count() == 1 and retried.get().sinch_message_id
+    failed.refresh_from_db()
+    assert failed.retry_send_id == retried.get().send_id  # retried once, for good (not only while the key lives)
+    again = admin_client.post(retry_url(failed), follow=True)  # a second click, or a second operator
+    assert "already retried" in again.context["refusal"]
+    assert f"?send_id={failed.retry_send_id}".encode() in again.content  # a link to the retry
+    # Two operators at once both pass the check before either records the retry: the key replays the first.
+    OutboundMessage.objects.filter(pk=failed.pk).update(retry_send_id=None)
+    raced = admin_client.post(retry_url(failed), follow=True)
+    assert any("nothing was sent again" in str(m) for m in raced.context["messages"])
+    assert OutboundMessage.objects.exclude(pk=failed.pk).count() == 1
     assert fresh_sandbox.count("POST", "/messages") == 1
     assert retry_key(failed) == f"retry:{failed.pk}"
 
@@ -190,7 +198,10 @@ def test_retry_refuses_what_might_send_twice(admin_client, sandbox_bot, fresh_sa
     )
     page = admin_client.get(retry_url(row))
     refusal = page.context["refusal"]
-    assert ("reconciliation cannot ask" in refusal) if state == MessageState.UNKNOWN else ("only messages" in refusal)
+    if state == MessageState.UNKNOWN:
+        assert "Retrying could send it twice" in refusal and "run reconciliation first" in refusal
+    else:
+        assert "only messages" in refusal
     admin_client.post(retry_url(row))
     assert OutboundMessage.objects.count() == 1 and fresh_sandbox.count("POST", "/messages") == 0
 

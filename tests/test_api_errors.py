@@ -120,3 +120,120 @@ def test_the_schema_documents_the_error_shape_for_every_error_status():
                 ref = response["content"]["application/json"]["schema"]["$ref"]
                 name = ref.rsplit("/", 1)[1]
                 assert "error" in components[name]["properties"], (method, path, status, name)
+
+
+# -- unexpected crashes: 500 in the one shape --------------------------------------------------------
+
+SECRET = "sk-live-must-never-show"
+
+
+@pytest.fixture
+def crashing(monkeypatch):
+    """Make the send service and the message list raise what no handler expects (a bug, a lost database)."""
+
+    def crash(*args, **kwargs):
+        raise RuntimeError(f"boom with {SECRET}")
+
+    monkeypatch.setattr("django_sinch_whatsapp.services.send_message", crash)
+    monkeypatch.setattr("django_sinch_whatsapp.api.views._messages_with_history", crash)
+    monkeypatch.setattr("django_sinch_whatsapp.api.urls.SinchAPIRootView.get", crash)
+    return crash
+
+
+@pytest.fixture
+def quiet_api(api_user):
+    """A client that answers a crash as a server would, instead of re-raising it in the test."""
+    client = APIClient(raise_request_exception=False)
+    client.force_authenticate(api_user)
+    return client
+
+
+def _crash_calls(client, bot):
+    return {
+        "send": client.post(
+            f"/api/sinch-whatsapp/bots/{bot.pk}/send/",
+            {"to": ["46732001122"], "text": "hi", "allow_outside_window": True},
+            format="json",
+        ),
+        "list": client.get("/api/sinch-whatsapp/messages/"),
+        "detail": client.get("/api/sinch-whatsapp/messages/00000000-0000-0000-0000-000000000000/"),
+        "root": client.get("/api/sinch-whatsapp/"),
+    }
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_crash_answers_500_in_the_one_shape_with_debug_on_or_off(
+    quiet_api, bot, crashing, settings, caplog, api_error_sweep, debug
+):
+    from django.core.signals import got_request_exception
+
+    settings.DEBUG = debug
+    signalled = []
+
+    def receiver(sender, request, **kwargs):
+        import sys
+
+        signalled.append((request.path, sys.exc_info()[0]))
+
+    got_request_exception.connect(receiver)
+    try:
+        with caplog.at_level("ERROR", logger="django.request"):
+            answers = _crash_calls(quiet_api, bot)
+    finally:
+        got_request_exception.disconnect(receiver)
+    for name, response in answers.items():
+        assert response.status_code == 500, name
+        assert response["Content-Type"].startswith("application/json"), name
+        assert response.json() == {
+            "error": {
+                "code": "server_error",
+                "message": "The server failed to answer this request. The error was logged; try again later.",
+            }
+        }, name
+        assert SECRET.encode() not in response.content and b"Traceback" not in response.content
+    # Error trackers (Sentry's Django integration listens to this signal) see each crash, while it is handled.
+    assert [exc for _, exc in signalled] == [RuntimeError] * 4
+    assert signalled[0][0] == f"/api/sinch-whatsapp/bots/{bot.pk}/send/"
+    # Logged once each on django.request, with the traceback (which may hold the secret: the log is private).
+    records = [r for r in caplog.records if r.name == "django.request"]
+    assert len(records) == 4 and all(r.levelname == "ERROR" and r.exc_info[0] is RuntimeError for r in records)
+    assert records[0].getMessage() == f"Internal Server Error: /api/sinch-whatsapp/bots/{bot.pk}/send/"
+    assert records[0].status_code == 500
+    # The sweep records 5xx too (and its teardown checks their shape).
+    assert [r.status_code for _, _, r in api_error_sweep] == [500] * 4
+
+
+def test_a_crash_still_reaches_the_test_client_and_debug_propagate_exceptions(api, quiet_api, bot, crashing, settings):
+    # Django's test client re-raises what got_request_exception signalled: a crash is never hidden in tests.
+    with pytest.raises(RuntimeError, match="boom"):
+        api.get("/api/sinch-whatsapp/messages/")
+    settings.DEBUG_PROPAGATE_EXCEPTIONS = True
+    with pytest.raises(RuntimeError, match="boom"):  # Django's setting: no handling, the exception propagates
+        quiet_api.get("/api/sinch-whatsapp/messages/")
+
+
+def test_djangos_own_bad_requests_stay_400_in_the_one_shape(quiet_api, bot, monkeypatch, caplog):
+    from django.core.exceptions import BadRequest, SuspiciousOperation
+
+    for exc in (BadRequest("no"), SuspiciousOperation(f"forged {SECRET}")):
+
+        def refuse(*args, exc=exc, **kwargs):
+            raise exc
+
+        monkeypatch.setattr("django_sinch_whatsapp.api.views._messages_with_history", refuse)
+        with caplog.at_level("ERROR", logger="django.security"):
+            response = quiet_api.get("/api/sinch-whatsapp/messages/")
+        assert response.status_code == 400
+        assert response.json() == {"error": {"code": "bad_request", "message": "Bad request."}}
+    # As Django does: a SuspiciousOperation is logged on django.security.<class>, not django.request.
+    assert [r.name for r in caplog.records if r.name.startswith("django.")] == ["django.security.SuspiciousOperation"]
+
+
+def test_the_schema_documents_the_crash_answer():
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    send = schema["paths"]["/api/sinch-whatsapp/bots/{id}/send/"]["post"]["responses"]
+    listing = schema["paths"]["/api/sinch-whatsapp/messages/"]["get"]["responses"]
+    assert "500" in send and "500" in listing
+    assert "server_error" in listing["500"]["description"]

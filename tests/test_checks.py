@@ -92,3 +92,65 @@ def test_database_checks_on_bots(sinch, make_bot):
 def test_debug_changes_no_verdict(settings):
     settings.DEBUG = True
     assert run_all() == []
+
+
+# -- the apps the API relies on, when the project mounts it ----------------------------------------
+
+TOKEN = "rest_framework.authentication.TokenAuthentication"
+
+
+@pytest.mark.parametrize(
+    "missing,expected",
+    [
+        (["django_filters"], ["sinch_whatsapp.E030"]),
+        (["drf_spectacular_sidecar"], ["sinch_whatsapp.W031"]),
+        (["rest_framework.authtoken"], ["sinch_whatsapp.W032"]),
+        (
+            ["django_filters", "drf_spectacular_sidecar", "rest_framework.authtoken"],
+            ["sinch_whatsapp.E030", "sinch_whatsapp.W031", "sinch_whatsapp.W032"],
+        ),
+    ],
+)
+def test_apps_the_mounted_api_relies_on(missing, expected):
+    from django.test import modify_settings
+
+    with modify_settings(INSTALLED_APPS={"remove": missing}):
+        found = run_all()
+    assert ids(found) == expected
+    for message in found:  # the hint names the app to add
+        assert any(f"'{app}'" in message.hint for app in missing), message
+
+
+def test_token_authentication_not_configured_needs_no_authtoken_app(sinch):
+    from django.test import modify_settings
+
+    sinch(API_AUTHENTICATION_CLASSES=("rest_framework.authentication.SessionAuthentication",))
+    with modify_settings(INSTALLED_APPS={"remove": ["rest_framework.authtoken"]}):
+        assert run_all() == []
+
+
+def test_api_apps_are_not_asked_for_when_the_api_is_not_mounted(settings):
+    from django.test import modify_settings
+
+    settings.ROOT_URLCONF = "tests.urls_without_api"
+    with modify_settings(INSTALLED_APPS={"remove": ["django_filters", "drf_spectacular_sidecar"]}):
+        assert run_all() == []
+    assert our_checks.api_urls_in_use() is False
+
+
+def test_the_api_is_found_under_any_prefix_and_namespace(settings):
+    import sys
+    import types
+
+    from django.urls import include, path
+
+    module = types.ModuleType("tests._nested_api_urls")
+    module.urlpatterns = [path("v1/", include(([path("sinch/", include("django_sinch_whatsapp.api.urls"))], "v1")))]
+    sys.modules[module.__name__] = module
+    try:
+        settings.ROOT_URLCONF = module.__name__
+        assert our_checks.api_urls_in_use() is True
+        settings.ROOT_URLCONF = "tests.nowhere_urls"  # a URLconf that does not import: Django's check says so
+        assert our_checks.api_urls_in_use() is False
+    finally:
+        del sys.modules[module.__name__]

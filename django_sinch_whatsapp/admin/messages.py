@@ -156,6 +156,8 @@ class OutboundMessageAdmin(
         "state_changed_at",
         "created_at",
         "dispatched_at",
+        "absent_confirmed_at",
+        "retry_send_id",
         "sinch_error",
         "payload_json",
         "callback_url",
@@ -177,6 +179,7 @@ class OutboundMessageAdmin(
                         "state_changed_at",
                         "created_at",
                         "dispatched_at",
+                        *self._retry_fields(obj),
                     ]
                 },
             ),
@@ -187,6 +190,13 @@ class OutboundMessageAdmin(
     def get_urls(self) -> list[Any]:
         # The console's pages, before the admin's "<id>/" catch-all.
         return [*console_urls(self), *super().get_urls()]
+
+    @staticmethod
+    def _retry_fields(obj: OutboundMessage | None) -> list[str]:
+        """Shown only where they say something: a lost send confirmed absent, a message retried."""
+        if obj is None:
+            return []
+        return [name for name in ("absent_confirmed_at", "retry_send_id") if getattr(obj, name) is not None]
 
     @admin.display(description=_("HTTP"), ordering="error_status_code")
     def error_status(self, obj: OutboundMessage) -> str:

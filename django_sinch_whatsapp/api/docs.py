@@ -16,6 +16,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from .errors import OneErrorShapeMixin
+
 SCHEMA_URL_NAME = "sinch_whatsapp_api:schema"
 
 
@@ -23,7 +25,7 @@ def _sidecar(path: str) -> str:
     return static(f"drf_spectacular_sidecar/{path}")
 
 
-class APISchemaView(SpectacularAPIView):
+class APISchemaView(OneErrorShapeMixin, SpectacularAPIView):
     """The OpenAPI document (YAML; ``?format=json`` for JSON)."""
 
     @extend_schema(exclude=True)  # the document does not describe itself
@@ -31,7 +33,7 @@ class APISchemaView(SpectacularAPIView):
         return super().get(request, *args, **kwargs)
 
 
-class SwaggerUIView(SpectacularSwaggerView):
+class SwaggerUIView(OneErrorShapeMixin, SpectacularSwaggerView):
     url_name = SCHEMA_URL_NAME
 
     @staticmethod
@@ -43,7 +45,7 @@ class SwaggerUIView(SpectacularSwaggerView):
         return _sidecar("swagger-ui-dist/favicon-32x32.png")
 
 
-class RedocView(SpectacularRedocView):
+class RedocView(OneErrorShapeMixin, SpectacularRedocView):
     url_name = SCHEMA_URL_NAME
     template_name = "django_sinch_whatsapp/api/redoc.html"
 

@@ -10,17 +10,30 @@ not validate) maps each field (a dotted path: ``to.0``, ``message.text``) to its
 refusals add ``sinch_status``, Sinch's own ``message`` and ``details`` and a ``hint``; a message over a
 documented limit adds ``field``, ``limit`` and ``actual``. An answer about a send or a batch of numbers
 keeps its outcome (``messages``, ``rejected``...) beside ``error``.
+
+An unexpected crash (any other exception a view raises) answers 500 ``server_error`` in the same shape,
+with DEBUG on or off: no traceback and no exception text in the body (either may hold a secret). It is
+handled as Django handles a crash: ``got_request_exception`` is sent (error trackers such as Sentry listen
+to it), the exception is logged with its traceback on ``django.request`` (which mails ``ADMINS`` in
+production), a transaction of ``ATOMIC_REQUESTS`` is rolled back, and ``DEBUG_PROPAGATE_EXCEPTIONS``
+still lets it propagate.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import BadRequest, SuspiciousOperation
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
+from django.core.signals import got_request_exception
+from django.http import Http404, HttpRequest
+from django.utils.log import log_response
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
 from ..exceptions import (
     MessageValidationError,
@@ -80,8 +93,17 @@ def api_exception_body(exc: exceptions.APIException) -> dict[str, Any]:
     return error_body(str(code), str(exc.detail))
 
 
+#: The ``code`` and ``message`` of an unexpected crash (the details are in the server's log, never here).
+SERVER_ERROR = "server_error"
+SERVER_ERROR_MESSAGE = "The server failed to answer this request. The error was logged; try again later."
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """DRF's handler (headers such as ``WWW-Authenticate`` and ``Retry-After`` kept), our body."""
+    """DRF's handler (headers such as ``WWW-Authenticate`` and ``Retry-After`` kept), our body.
+
+    What DRF leaves to Django is answered here too, in the one shape: Django's own 400s
+    (``BadRequest``, ``SuspiciousOperation``) and any other exception, a crash (500).
+    """
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) or None)
     elif isinstance(exc, DjangoPermissionDenied):
@@ -89,7 +111,58 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(exc, exceptions.APIException):
         response.data = api_exception_body(exc)
+        return response
+    if response is not None:
+        return response
+    request = _django_request(context)
+    if isinstance(exc, (BadRequest, SuspiciousOperation)):
+        return _bad_request_response(exc, request)
+    return server_error_response(exc, request)
+
+
+def _django_request(context: dict[str, Any]) -> HttpRequest | None:
+    request = context.get("request")
+    return getattr(request, "_request", request)  # DRF's Request wraps Django's
+
+
+def _bad_request_response(exc: Exception, request: HttpRequest | None) -> Response:
+    """Django answers these 400 (and logs a SuspiciousOperation on ``django.security.<class>``): so do we."""
+    set_rollback()
+    response = Response(error_body("bad_request", "Bad request."), status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, SuspiciousOperation):
+        security_logger = logging.getLogger(f"django.security.{type(exc).__name__}")
+        log_response(str(exc), exception=exc, request=request, response=response, level="error", logger=security_logger)
     return response
+
+
+def server_error_response(exc: Exception, request: HttpRequest | None) -> Response | None:
+    """A crash, handled as Django's handler would, answered in the one shape (see the module docstring).
+
+    Call it while ``exc`` is being handled (``sys.exc_info()`` is what the signal's receivers read).
+    Returns None under ``DEBUG_PROPAGATE_EXCEPTIONS``: DRF then re-raises ``exc``.
+    """
+    if settings.DEBUG_PROPAGATE_EXCEPTIONS:
+        return None
+    set_rollback()
+    got_request_exception.send(sender=None, request=request)
+    response = Response(error_body(SERVER_ERROR, SERVER_ERROR_MESSAGE), status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+    # Logged here, with the traceback; Django's handler sees the mark and does not log the answer again.
+    log_response(
+        "%s: %s",
+        "Internal Server Error",
+        request.path if request is not None else "",
+        response=response,
+        request=request,
+        exception=exc,
+    )
+    return response
+
+
+class OneErrorShapeMixin:
+    """For an API view that is not tenant-scoped (the root, the schema and docs pages): the same handler."""
+
+    def get_exception_handler(self) -> Any:
+        return exception_handler
 
 
 def sinch_error_body(err: SinchAPIError) -> dict[str, Any]:

@@ -222,10 +222,13 @@ def with_standard_errors(
 
     401/403 without valid credentials; 404 for an object that is missing or another tenant's, or a bad
     cursor; 400 for a body or a filter that does not validate; 413/415 for a body too large or in another
-    media type.
+    media type; 500 ``server_error`` for an unexpected crash (logged on the server, never described here).
     """
     auth = OpenApiResponse(ErrorSerializer, description="No valid credentials, or not allowed.")
-    standard: dict[int, Any] = {401: auth, 403: auth}
+    crash = OpenApiResponse(
+        ErrorSerializer, description="An unexpected crash (code server_error), logged on the server."
+    )
+    standard: dict[int, Any] = {401: auth, 403: auth, 500: crash}
     if detail or listing:
         standard[404] = OpenApiResponse(
             ErrorSerializer, description="Not one of your tenants' objects, no such object, or a bad cursor."

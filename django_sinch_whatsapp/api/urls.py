@@ -18,6 +18,7 @@ from rest_framework.routers import APIRootView, DefaultRouter
 from .campaigns import CampaignViewSet
 from .contacts import ContactViewSet, InboundMessageViewSet
 from .docs import APISchemaView, RedocView, SwaggerUIView
+from .errors import OneErrorShapeMixin
 from .provisioning import MediaProviderViewSet, StickerpackViewSet
 from .views import BotViewSet, OutboundMessageViewSet, api_authenticators
 
@@ -27,7 +28,7 @@ app_name = "sinch_whatsapp_api"
 DOCUMENT_LINKS = {"schema": "schema", "docs": "swagger-ui", "redoc": "redoc"}
 
 
-class SinchAPIRootView(APIRootView):
+class SinchAPIRootView(OneErrorShapeMixin, APIRootView):
     """The endpoints of the Sinch WhatsApp API, its OpenAPI schema and its docs."""
 
     def get_authenticators(self) -> list[Any]:

@@ -120,7 +120,11 @@ class TenantScopedMixin:
         return exception_handler
 
     def handle_exception(self, exc: Exception) -> Response:
-        """Sinch's errors keep its ``message``/``details``; ours name the field and limit. Never a 500."""
+        """Sinch's errors keep its ``message``/``details``; ours name the field and limit.
+
+        Anything else is ``errors.exception_handler``'s: DRF's errors in the one shape, and a crash a
+        500 ``server_error`` in it too (logged and signalled as Django does).
+        """
         if isinstance(exc, SinchAPIError):
             return sinch_error_response(exc)
         if isinstance(exc, MessageValidationError):

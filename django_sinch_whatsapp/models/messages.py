@@ -116,6 +116,19 @@ class OutboundMessage(models.Model):
         help_text=_("Deferred (messaging tier): not dispatched before this time; reconciliation sends it then."),
     )
     state_changed_at = models.DateTimeField(null=True, blank=True)
+    absent_confirmed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=_(
+            "When reconciliation established that Sinch never took this 'unknown' message (its send answer was "
+            "lost): from then on it may be retried."
+        ),
+    )
+    retry_send_id = models.UUIDField(
+        null=True,
+        blank=True,
+        help_text=_("The send that retried this message: a message is retried once (its rows share this send id)."),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = OutboundMessageQuerySet.as_manager()

@@ -10,9 +10,12 @@ their ``dispatched_at`` is empty, so nothing can have reached Sinch.
 
 Rows in state ``unknown`` without a Sinch id (the call timed out, or the
 worker died during it) cannot be looked up: the callback store is keyed by
-Sinch's message id. Only a delivery report for the same recipient settles them
-(``callbacks.processing`` adopts it); ``unknown_without_sinch_id`` counts them
-so the command and the admin can show how many wait and since when.
+Sinch's message id. A delivery report for the same recipient settles them
+(``callbacks.processing`` adopts it); where the bot's transport can tell,
+reconciliation confirms that Sinch never took one (:mod:`.lost_sends`), and
+the row may then be retried. ``unknown_without_sinch_id`` counts them so the
+command and the admin can show how many wait, since when, and how many are
+confirmed.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from ..dispatch import deliver_batch
 from ..exceptions import SecretDecryptionError, SinchAPIError
 from ..models import MessageState, OutboundMessage
 from ..transports.errors import FeatureNotSupported
+from .lost_sends import confirm_lost_sends
 
 logger = logging.getLogger("django_sinch_whatsapp.reconciliation")
 
@@ -44,6 +48,8 @@ class ReconcileReport:
     changed: int = 0
     redispatched_batches: int = 0
     abandoned: int = 0
+    #: Unknown rows without a Sinch id now known never to have reached Sinch (they may be retried).
+    confirmed_absent: int = 0
     errors: list[str] = field(default_factory=list)
     #: After the run: rows reconciliation cannot settle (unknown, no Sinch id).
     without_sinch_id: UnsettleableSummary | None = None
@@ -54,20 +60,24 @@ class ReconcileReport:
         if self.dry_run:
             return (
                 f"Dry run: would re-dispatch {self.redispatched_batches} batch(es), mark {self.abandoned} "
-                f"unfinished dispatch(es) unknown and look up {self.checked} message(s); nothing was changed."
+                f"unfinished dispatch(es) unknown, look up {self.checked} message(s) and confirm "
+                f"{self.confirmed_absent} unknown message(s) absent at Sinch; nothing was changed."
             )
         return (
             f"Checked {self.checked}, changed {self.changed}, re-dispatched {self.redispatched_batches} batch(es), "
-            f"marked {self.abandoned} unfinished dispatch(es) unknown, {len(self.errors)} error(s)."
+            f"marked {self.abandoned} unfinished dispatch(es) unknown, confirmed {self.confirmed_absent} unknown "
+            f"message(s) absent at Sinch, {len(self.errors)} error(s)."
         )
 
 
 @dataclass(frozen=True)
 class UnsettleableSummary:
-    """Unknown rows that have no Sinch id: how many, and the oldest one's recording time."""
+    """Unknown rows that have no Sinch id: how many, the oldest one's recording time, how many are confirmed."""
 
     count: int
     oldest_created_at: datetime | None
+    #: Of ``count``, those reconciliation confirmed Sinch never took (they may be retried).
+    absent_confirmed: int = 0
 
     @property
     def oldest_age(self) -> timedelta | None:
@@ -78,14 +88,16 @@ def unknown_without_sinch_id(messages: QuerySet[OutboundMessage] | None = None) 
     """Count the ``unknown`` rows without a Sinch id in ``messages`` (all by default; pass a tenant's scope).
 
     One aggregate query. These rows may or may not have reached the recipient;
-    reconciliation cannot ask Sinch about them, only a delivery report for the
-    same recipient settles them.
+    reconciliation cannot ask Sinch about them by id: a delivery report for the
+    same recipient settles them, or :mod:`.lost_sends` confirms Sinch never took them.
     """
     base = OutboundMessage.objects.all() if messages is None else messages
     found = base.filter(state=MessageState.UNKNOWN, sinch_message_id__isnull=True).aggregate(
-        count=Count("pk"), oldest=Min("created_at")
+        count=Count("pk"), oldest=Min("created_at"), confirmed=Count("pk", filter=Q(absent_confirmed_at__isnull=False))
     )
-    return UnsettleableSummary(count=found["count"], oldest_created_at=found["oldest"])
+    return UnsettleableSummary(
+        count=found["count"], oldest_created_at=found["oldest"], absent_confirmed=found["confirmed"]
+    )
 
 
 def reconcile(
@@ -135,6 +147,9 @@ def reconcile(
         .select_related("bot")
         .order_by("updated_at")[:limit]  # least recently looked at first, so no message starves the others
     )
+    lost = confirm_lost_sends(cutoff=cutoff, limit=limit, dry_run=dry_run)
+    report.confirmed_absent = lost.confirmed_absent
+    report.errors += lost.errors
     if dry_run:
         report.checked = stuck.count()
         logger.info(report.summary())

@@ -25,6 +25,7 @@ import enum
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, ClassVar
 
 from ..callbacks.events import ParsedCallback, StatusUpdate
@@ -47,6 +48,8 @@ class Feature(enum.StrEnum):
     MARK_AS_READ = "mark as read"
     #: Fetch one message's current state from Sinch (reconciliation).
     MESSAGE_LOOKUP = "message lookup"
+    #: Find a sent message by our correlation id (a send whose answer, with Sinch's id, was lost).
+    CORRELATION_LOOKUP = "message lookup by our correlation id"
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,11 @@ class Transport(ABC):
     features: ClassVar[frozenset[Feature]] = frozenset()
     #: Lower-cased header names that mark a callback as signed with this transport's scheme.
     signature_headers: ClassVar[tuple[str, ...]] = ()
+    #: How long after a send Sinch is done reporting it: Sinch reports every message it takes to the
+    #: webhook and retries each report for at most this long. A send whose answer was lost and that no
+    #: report has named in that time, while the webhook demonstrably received and applied callbacks, was
+    #: never taken (``services.lost_sends``). None when silence proves nothing (reports not promised).
+    reports_arrive_within: ClassVar[timedelta | None] = None
 
     def __init__(self, client: Any = None) -> None:
         self.client = client
@@ -153,6 +161,16 @@ class Transport(ABC):
         """
         self.require(Feature.MESSAGE_LOOKUP)
         raise NotImplementedError(f"{type(self).__name__} lists message lookup but does not implement it")
+
+    def lookup_by_correlation_id(self, correlation_id: str, recipient: str) -> list[StatusUpdate]:
+        """What Sinch has of a message we sent with ``correlation_id`` (our row id) to ``recipient``.
+
+        For a send whose answer was lost (no Sinch id): the updates carry Sinch's id and our
+        ``correlation_id``, and an empty list means Sinch has no such message. Only transports listing
+        :attr:`Feature.CORRELATION_LOOKUP`; neither built-in one can (see their docstrings).
+        """
+        self.require(Feature.CORRELATION_LOOKUP)
+        raise NotImplementedError(f"{type(self).__name__} lists correlation lookup but does not implement it")
 
     # -- inbound ----------------------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from django_sinch_whatsapp.models import MessageState, OutboundMessage
 
 
 @pytest.mark.django_db(transaction=True)
-def test_retry_a_refused_message_once(sandbox_bot):
+def test_retry_a_refused_message_once(sandbox_bot, capsys):
     refused = OutboundMessage.objects.create(
         bot=sandbox_bot,
         recipient="46732001122",
@@ -18,20 +18,32 @@ def test_retry_a_refused_message_once(sandbox_bot):
         error_status_code=401,
         error_message="Unauthorized",
     )
+    lost = OutboundMessage.objects.create(  # a read timeout: the request may have reached Sinch
+        bot=sandbox_bot,
+        recipient="46732001133",
+        message_type="text",
+        payload={"type": "text", "text": "hi"},
+        state=MessageState.UNKNOWN,
+    )
     # [start-retry]
     from django_sinch_whatsapp.services.retry import RetryRefused, retry_message
 
     outcome = retry_message(refused)  # a new row, sent under the idempotency key "retry:<row id>"
-    again = retry_message(refused)  # a second click: replayed, nothing is sent
-    assert outcome.sent == 1 and again.replayed
-
-    refused.state = MessageState.UNKNOWN  # the request may have reached Sinch
-    try:
-        retry_message(refused)
-    except RetryRefused as err:
-        print(err)  # "... Retrying could send it twice ..."
+    refused.refresh_from_db()
+    print(outcome.sent, refused.retry_send_id == outcome.send_id)  # 1 True: the retry is kept on the row
+    for message in (refused, lost):
+        try:
+            retry_message(message)
+        except RetryRefused as err:
+            # refused: "This message was already retried (send ...)": a message is retried once.
+            # lost: "... is 'unknown' ... run reconciliation first ...", until reconciliation confirms
+            # that Sinch never took it (lost.absent_confirmed_at), then it is retried like refused.
+            print(err)
     # [end-retry]
-    assert OutboundMessage.objects.count() == 2
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0] == "1 True"
+    assert "already retried" in printed[1] and "run reconciliation first" in printed[2]
+    assert OutboundMessage.objects.count() == 3  # the two rows and the one retry
 
 
 @pytest.mark.django_db

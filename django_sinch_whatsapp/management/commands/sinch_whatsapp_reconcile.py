@@ -13,7 +13,10 @@ from ..progress import progress
 
 
 class Command(BaseCommand):
-    help = "Poll Sinch's callback store for messages stuck in non-final states and apply what it holds."
+    help = (
+        "Poll Sinch's callback store for messages stuck in non-final states and apply what it holds; confirm "
+        "which unknown messages without a Sinch id Sinch never took (those may then be retried)."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--older-than", type=float, default=900, help="Seconds since the message was recorded.")
@@ -42,5 +45,6 @@ class Command(BaseCommand):
             # Not part of the run's summary: rows no run can settle, said once so nobody waits for them.
             self.stdout.write(
                 f"{waiting.count} message(s) in state unknown have no Sinch id (oldest recorded {hours:.1f} h ago): "
-                "reconciliation cannot look them up; a delivery report for the same recipient settles them."
+                "a delivery report for the same recipient settles them; "
+                f"{waiting.absent_confirmed} confirmed never taken by Sinch may be retried."
             )

@@ -19,6 +19,13 @@ class ConversationTransport(Transport):
     docs README, "Not in the Conversation API": stickerpacks, the blacklist, the
     callback store, multi-recipient sends, synchronous capability (and media
     providers and groups, which only the standalone API had).
+
+    A send whose answer was lost cannot be looked up by our correlation id: ``GET /messages`` lists
+    a contact's or a conversation's messages (conversation-api.yaml, Conversation_ListMessages), and a
+    send by phone number leaves us neither id. Nor does silence prove anything: delivery reports come
+    only for the triggers the app's webhook subscribes to, and no retry schedule is documented. So
+    such a send is never confirmed absent (its retry stays refused); a report carrying its
+    correlation id still settles it.
     """
 
     name = "conversation"

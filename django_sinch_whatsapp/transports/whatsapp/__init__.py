@@ -8,6 +8,7 @@ now; this adapter only presents them through :class:`~..base.Transport`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
 from ...callbacks import parsing, signature
@@ -17,11 +18,19 @@ from ..base import Feature, SentMessage, Transport, WireRequest
 
 
 class WhatsAppTransport(Transport):
-    """``POST /whatsapp/v1/{bot}/messages`` with up to 20 recipients (whatsapp-message.md)."""
+    """``POST /whatsapp/v1/{bot}/messages`` with up to 20 recipients (whatsapp-message.md).
+
+    No lookup by our id: the wire carries no correlation id, and the callback store answers only by
+    Sinch's message id (whatsapp-callback-store.md). But Sinch reports every message it queues and
+    retries a report for 81,920 s (whatsapp-callback.md: the last retry is 22 h 45 min after the first
+    failed attempt): a day of silence about a send whose answer was lost says Sinch never took it.
+    """
 
     name = "whatsapp"
     recipients_per_request = MAX_NUMBERS_PER_REQUEST
-    features = frozenset(Feature)
+    features = frozenset(Feature) - {Feature.CORRELATION_LOOKUP}
+    # whatsapp-callback.md: retries end 81,920 s after the first attempt; a day leaves an hour's margin.
+    reports_arrive_within = timedelta(hours=24)
     signature_headers = (signature.SIGNATURE_HEADER, signature.NONCE_HEADER, signature.ALGORITHM_HEADER)
 
     def build_requests(
