@@ -8,7 +8,7 @@ import time
 import pytest
 from django.test import Client
 
-from django_sinch_whatsapp.models import CallbackEvent, InboundMessage, MessageState, OutboundMessage
+from django_sinch_whatsapp.models import CallbackEvent, Contact, InboundMessage, MessageState, OutboundMessage
 from django_sinch_whatsapp.sandbox.conversation.signing import sign_headers
 from tests.conversation_helpers import APP, PROJECT, WEBHOOK_SECRET, conversation_bot_values
 
@@ -162,15 +162,17 @@ def test_a_report_whose_send_answer_was_lost_is_matched_by_correlation_id(bot):
 @pytest.mark.parametrize(
     "payload",
     [
+        # conversation-optin.md: UNSPECIFIED means the channel has no opt-in: kept, nothing to apply.
         {
-            "capability_notification": {
+            "opt_in_notification": {
                 "contact_id": "C",
                 "identity": "46732001122",
                 "channel": "WHATSAPP",
-                "capability_status": "CAPABILITY_FULL",
+                "status": "OPT_IN_STATUS_UNSPECIFIED",
                 "request_id": "R1",
             }
         },
+        {"capability_notification": {"identity": "user@example.com", "channel": "MESSENGER", "request_id": "R2"}},
         {
             "event": {
                 "direction": "TO_APP",
@@ -187,6 +189,7 @@ def test_other_triggers_are_stored_and_surfaced_never_a_5xx(bot, payload):
     assert response.status_code == 200, response.content
     event = CallbackEvent.objects.get()
     assert event.processing_error  # says what was kept without being applied
+    assert not Contact.objects.exists()
 
 
 def test_a_signature_differing_only_in_unused_base64_bits_is_refused(bot):

@@ -13,7 +13,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
-from ..clients import client_for_bot, transport_for_bot
+from ..clients import transport_for_bot
 from ..exceptions import MessageValidationError, SinchAPIError, SinchConfigurationError
 from ..forms import SecretFieldsFormMixin, WriteOnlySecretField, WriteOnlySecretWidget
 from ..models import Bot
@@ -155,32 +155,13 @@ class BotForm(SecretFieldsFormMixin, forms.ModelForm):
         for name, message in self.instance.missing_credentials(cleaned).items():
             if name in self.fields and name not in self.errors:
                 self.add_error(name, message)
-        transport = str(cleaned.get("transport") or self.instance.transport)
-        if transport == "conversation":
-            self._require_key_secret_again(cleaned, moves)
-        elif self.instance.pk and not self._typed("bearer_token"):
-            region = cleaned.get("region", self.instance.region)
-            override = cleaned.get("base_url_override") or ""
-            if moves:
-                self.add_error("bearer_token", _("Type the bearer token again to move the bot to another tenant."))
-            elif self.instance.needs_token_again(region=region, base_url_override=override):
-                self.add_error("bearer_token", _("Type the bearer token again when the region or base URL changes."))
+        # The transport's write-only secret must not follow the bot to another tenant or host by itself.
+        again = self.instance.secret_to_type_again(cleaned)
+        if again is not None and again[0] in self.fields and not self._typed(again[0]):
+            self.add_error(again[0], again[1])
         if moves and stored_key and not typed_key and not cleaned.get("remove_callback_key"):
             self.add_error("callback_key", _("Type the signing key again to move the bot to another tenant."))
         return cleaned
-
-    def _require_key_secret_again(self, cleaned: dict[str, Any], moves: bool) -> None:
-        """Like the bearer token: the access key secret must not follow a bot to another tenant or host."""
-        if not self.instance.pk or self._typed("key_secret"):
-            return
-        override = str(cleaned.get("base_url_override") or "").rstrip("/")
-        region = cleaned.get("conversation_region", self.instance.conversation_region)
-        if moves:
-            self.add_error("key_secret", _("Type the access key secret again to move the bot to another tenant."))
-        elif override != self.instance.base_url_override.rstrip("/") or region != self.instance.conversation_region:
-            self.add_error(
-                "key_secret", _("Type the access key secret again when the Conversation region or base URL changes.")
-            )
 
 
 @admin.register(Bot)
@@ -324,21 +305,12 @@ class BotAdmin(TenantScopedAdminMixin, TimestampsToTheSecondMixin, CallbackRefus
     @admin.action(description=_("Verify credentials with Sinch"), permissions=["change"])
     def verify_credentials(self, request: HttpRequest, queryset: QuerySet[Bot]) -> None:
         for bot in queryset:
-            where = f"{bot.name} ({bot.sinch_bot_id}, {bot.get_region_display()})"
-            if bot.transport == "conversation":
-                where = f"{bot.name} (Conversation app {bot.app_id}, {bot.conversation_region})"
-            if bot.base_url_override:
-                where = f"{bot.name} ({bot.sinch_bot_id or bot.app_id}, base URL override)"
+            where = str(bot)  # name, Sinch id or app, and where requests go: never a secret
             try:
                 require_active(bot, "verify its credentials")
-                if bot.transport == "conversation":
-                    # An OAuth token is issued only for a valid access key id and secret.
-                    transport_for_bot(bot).client.tokens.token()
-                else:
-                    # whatsapp-media-provider.md: listing providers is a read-only call that needs
-                    # a valid token for this bot on its region's host. Its answer may hold provider
-                    # passwords, so nothing of it is shown.
-                    client_for_bot(bot).request("GET", "provision/provider", idempotent=True)
+                # Each transport's own cheap call: an OAuth token, or a read-only listing; nothing of the
+                # answer is shown (it may hold provider passwords).
+                transport_for_bot(bot).verify_credentials()
             except SinchAPIError as err:
                 self.message_user(request, f"{where}: {sinch_error_text(err)}", messages.ERROR)
             except (SinchConfigurationError, MessageValidationError, FeatureNotSupported) as err:

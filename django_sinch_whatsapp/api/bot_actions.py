@@ -84,7 +84,7 @@ class BotContactActions:
     def capability(self, request: Request, pk: Any = None) -> Response:
         bot = self.get_object()  # type: ignore[attr-defined]
         outcome = services.check_capability(bot, _numbers(request))
-        return numbers_response(outcome, {"capable": outcome.capable})
+        return numbers_response(outcome, {"capable": outcome.capable, "pending": outcome.pending})
 
 
 def _numbers(request: Request) -> list[str]:
