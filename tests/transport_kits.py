@@ -60,6 +60,9 @@ class Kit:
     callback_key: str
     #: the history of a text the sandbox delivers and the recipient reads
     read_history: tuple[str, ...]
+    #: the paths an opt-in and an opt-out request end with
+    opt_in_suffix: str = ""
+    opt_out_suffix: str = ""
 
     def __str__(self) -> str:
         return self.name
@@ -86,6 +89,19 @@ class Kit:
     def sent_recipients(self, sandbox: Any) -> list[list[str]]:
         """Recipients per send request, in order."""
         return [self.recipients(entry) for entry in self.sends(sandbox)]
+
+    def numbers(self, entry: dict[str, Any]) -> list[str]:
+        """The numbers of an opt-in/out or capability request."""
+        if self.name == "whatsapp":
+            return list(entry["body"]["numbers"])
+        return self.recipients(entry)
+
+    def requests_to(self, sandbox: Any, method: str, suffix: str) -> list[dict[str, Any]]:
+        return [
+            entry
+            for entry in sandbox.requests_log
+            if entry["method"] == method and urlsplit(entry["path"]).path.endswith(suffix)
+        ]
 
     def send_count(self, sandbox: Any) -> int:
         return sandbox.count("POST", self.send_suffix)
@@ -162,6 +178,8 @@ KITS = {
         secret=TOKEN,
         callback_key=CALLBACK_KEY,
         read_history=("queued", "dispatched", "sent", "delivered", "read"),
+        opt_in_suffix="/provision/optin",
+        opt_out_suffix="/provision/optin",  # DELETE (whatsapp-opt-in-and-outs.md)
     ),
     "conversation": Kit(
         name="conversation",
@@ -172,6 +190,8 @@ KITS = {
         secret=KEY_SECRET,
         callback_key=WEBHOOK_SECRET,
         read_history=("queued", "dispatched", "delivered", "read"),
+        opt_in_suffix="/optins:register",
+        opt_out_suffix="/optouts:register",
     ),
 }
 
