@@ -19,6 +19,7 @@ from ..forms import SecretFieldsFormMixin, WriteOnlySecretField, WriteOnlySecret
 from ..models import Bot
 from ..sensitive import mark_sensitive_post_parameters
 from ..services.guards import require_active
+from ..transports import get_transport, transport_names
 from ..transports.errors import FeatureNotSupported
 from .callbacks import CallbackRefusalsAdminMixin
 from .common import TenantScopedAdminMixin, sinch_error_text
@@ -198,35 +199,26 @@ class BotAdmin(TenantScopedAdminMixin, TimestampsToTheSecondMixin, CallbackRefus
         secrets: list[str | list[str] | tuple[str, ...]] = ["callback_key", "previous_callback_key"]
         if obj is not None and self.has_change_permission(request, obj):
             secrets += ["keep_current_key_as_previous", "remove_callback_key", "remove_previous_callback_key"]
-        by_transport: dict[str, tuple[StrOrPromise, _FieldOpts]] = {
-            "whatsapp": (
-                _("Standalone WhatsApp API"),
-                {
-                    "fields": ["sinch_bot_id", "region", "bearer_token"],
-                    "description": _(
-                        "Used by bots on the 'whatsapp' transport (the standalone API, bot id and bearer token). "
-                        "The bearer token is write-only."
-                    ),
-                },
-            ),
-            "conversation": (
-                _("Conversation API"),
-                {
-                    "fields": ["project_id", "app_id", "key_id", "key_secret", "conversation_region"],
-                    "description": _(
-                        "Used by bots on the 'conversation' transport (the Conversation API's WhatsApp channel: "
-                        "project, app, access key). The access key secret is write-only."
-                    ),
-                },
-            ),
-        }
+        # Each registered transport's own fieldset (its title, fields and description).
+        by_transport: dict[str, tuple[StrOrPromise, _FieldOpts]] = {}
+        for name in transport_names():
+            try:
+                cls = get_transport(name)
+            except (ImportError, SinchConfigurationError):
+                continue
+            fields: list[str | list[str] | tuple[str, ...]] = [
+                field for field in cls.form_fields if field in self.form.base_fields
+            ]
+            if fields:
+                options: _FieldOpts = {"fields": fields, "description": cls.form_description}
+                by_transport[name] = (cls.form_title or name, options)
         chosen = obj.transport if obj is not None else None
         transports: _Fieldsets = []
-        for name, (title, options) in by_transport.items():
+        for name, (title, fieldset) in by_transport.items():
             if chosen is not None and name != chosen:
                 # Another transport's fields stay reachable (to switch a bot over), folded away.
-                options = {**options, "classes": ("collapse",)}
-            transports.append((title, options))
+                fieldset = {**fieldset, "classes": ("collapse",)}
+            transports.append((title, fieldset))
         transports.sort(key=lambda fieldset: "classes" in fieldset[1])  # the bot's own transport first
         fieldsets: _Fieldsets = [
             (

@@ -270,19 +270,9 @@ class Bot(models.Model):
         ]
 
     def __str__(self) -> str:
-        if self.transport != "whatsapp":
-            where = f"{self.transport} {self.conversation_region.upper()}".rstrip()
-            if self.base_url_override:
-                from urllib.parse import urlsplit
-
-                where += f" via {urlsplit(self.base_url_override).netloc}"
-            return f"{self.name} ({self.app_id or self.project_id}, {where})"
-        where = self.region.upper()
-        if self.base_url_override:
-            from urllib.parse import urlsplit
-
-            where += f" via {urlsplit(self.base_url_override).netloc}"
-        return f"{self.name} ({self.sinch_bot_id}, {where})"
+        # Each transport says what Sinch calls the bot and where its requests go.
+        cls = _transport_class(self.transport)
+        return str(cls.bot_label(self)) if cls is not None else f"{self.name} ({self.transport})"
 
     def __repr__(self) -> str:
         return (

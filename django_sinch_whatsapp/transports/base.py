@@ -28,10 +28,13 @@ import enum
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..callbacks.events import ParsedCallback, StatusUpdate
 from .errors import FeatureNotSupported
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class Feature(enum.StrEnum):
@@ -118,6 +121,10 @@ class Transport(ABC):
     secret_field: ClassVar[str] = ""
     #: ``Bot`` fields that say where requests go; changing one needs ``secret_field`` typed again.
     location_fields: ClassVar[tuple[str, ...]] = ("base_url_override",)
+    #: The admin form's fieldset of this transport: its title, fields and description.
+    form_title: ClassVar[StrOrPromise] = ""
+    form_fields: ClassVar[tuple[str, ...]] = ()
+    form_description: ClassVar[StrOrPromise] = ""
 
     def __init__(self, client: Any = None) -> None:
         self.client = client
@@ -133,6 +140,16 @@ class Transport(ABC):
         default has no client: a project's transport overrides it.
         """
         return cls()
+
+    @classmethod
+    def bot_label(cls, bot: Any) -> str:
+        """``str(bot)``: its name, what Sinch calls it and where requests go (never a secret)."""
+        where = bot.transport
+        if bot.base_url_override:
+            from urllib.parse import urlsplit
+
+            where += f" via {urlsplit(bot.base_url_override).netloc}"
+        return f"{bot.name} ({where})"
 
     def verify_credentials(self) -> None:
         """A cheap call that proves Sinch accepts the bot's credentials; raises the error tree otherwise."""

@@ -6,6 +6,8 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from ...callbacks.events import ParsedCallback, StatusUpdate
 from ...callbacks.signature import SignatureError
 from ..base import CapabilityAnswer, Feature, SentMessage, Transport, WireRequest
@@ -37,6 +39,21 @@ class ConversationTransport(Transport):
     credential_fields = ("project_id", "app_id", "key_id", "key_secret", "conversation_region")
     secret_field = "key_secret"
     location_fields = ("conversation_region", "base_url_override")
+    form_title = _("Conversation API")
+    form_fields = credential_fields
+    form_description = _(
+        "Used by bots on the 'conversation' transport (the Conversation API's WhatsApp channel: "
+        "project, app, access key). The access key secret is write-only."
+    )
+
+    @classmethod
+    def bot_label(cls, bot: Any) -> str:
+        where = f"{cls.name} {bot.conversation_region.upper()}".rstrip()
+        if bot.base_url_override:
+            from urllib.parse import urlsplit
+
+            where += f" via {urlsplit(bot.base_url_override).netloc}"
+        return f"{bot.name} ({bot.app_id or bot.project_id}, {where})"
 
     def __init__(self, client: ConversationClient | None = None, *, project_id: str = "", app_id: str = "") -> None:
         super().__init__(client)

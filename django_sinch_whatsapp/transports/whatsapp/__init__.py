@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from ...callbacks import parsing, signature
 from ...callbacks.events import CallbackParseError, ParsedCallback, StatusUpdate
 from ...client.client import MAX_NUMBERS_PER_REQUEST
@@ -27,6 +29,21 @@ class WhatsAppTransport(Transport):
     credential_fields = ("sinch_bot_id", "bearer_token")
     secret_field = "bearer_token"
     location_fields = ("region", "base_url_override")
+    form_title = _("Standalone WhatsApp API")
+    form_fields = ("sinch_bot_id", "region", "bearer_token")
+    form_description = _(
+        "Used by bots on the 'whatsapp' transport (the standalone API, bot id and bearer token). "
+        "The bearer token is write-only."
+    )
+
+    @classmethod
+    def bot_label(cls, bot: Any) -> str:
+        where = bot.region.upper()
+        if bot.base_url_override:
+            from urllib.parse import urlsplit
+
+            where += f" via {urlsplit(bot.base_url_override).netloc}"
+        return f"{bot.name} ({bot.sinch_bot_id}, {where})"
 
     @classmethod
     def from_bot(cls, bot: Any) -> WhatsAppTransport:
