@@ -1,11 +1,12 @@
-"""One pooled :class:`SinchWhatsAppClient` per bot and credentials, per process."""
+"""One pooled :class:`SinchWhatsAppClient` per bot and credentials, per process; the pool transports build on."""
 
 from __future__ import annotations
 
 import hashlib
 import threading
 from collections import OrderedDict
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from django.views.decorators.debug import sensitive_variables
 
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from .models import Bot
 
 _MAX_CACHED = 256
+T = TypeVar("T", bound=Transport)
 _cache: OrderedDict[tuple[object, ...], SinchWhatsAppClient] = OrderedDict()
 _lock = threading.Lock()
 
@@ -29,11 +31,12 @@ def client_for_bot(bot: Bot) -> SinchWhatsAppClient:
     Reuse keeps the HTTP connection pool warm; any change of credentials or
     settings yields a fresh client.
     """
-    if bot.transport != "whatsapp":
-        # Only the standalone API has this client: a legacy-only call for another transport is refused, named.
-        from .transports import FeatureNotSupported
+    from .transports import DEFAULT_TRANSPORT, FeatureNotSupported
 
-        raise FeatureNotSupported(bot.transport, "the standalone WhatsApp API", available_on=("whatsapp",))
+    if bot.transport != DEFAULT_TRANSPORT:
+        # This is the standalone API's own client (the ``whatsapp`` transport builds on it): a legacy-only
+        # call for a bot on another transport is refused, named, instead of sending its credentials there.
+        raise FeatureNotSupported(bot.transport, "the standalone WhatsApp API", available_on=(DEFAULT_TRANSPORT,))
     token = bot.bearer_token.reveal()
     retry = RetryPolicy(
         total=int(app_settings.RETRY_TOTAL),
@@ -81,31 +84,49 @@ def clear_client_cache() -> None:
         while _cache:
             _, client = _cache.popitem()
             client.close()
-        while _conversation_cache:
-            _, transport = _conversation_cache.popitem()
-            transport.client.close()
+        while _transport_cache:
+            _, transport = _transport_cache.popitem()
+            _close(transport)
 
 
-_conversation_cache: OrderedDict[tuple[object, ...], Transport] = OrderedDict()
+_transport_cache: OrderedDict[tuple[object, ...], Transport] = OrderedDict()
+
+
+def _close(transport: Transport) -> None:
+    close = getattr(transport.client, "close", None)
+    if callable(close):
+        close()
+
+
+def pooled(key: tuple[object, ...], build: Callable[[], T]) -> T:
+    """The transport pooled under ``key`` (a transport's own, holding no usable secret), built when missing.
+
+    Transports whose client keeps connections or tokens use it from ``from_bot``
+    (the Conversation API's); the oldest of more than 256 is closed.
+    """
+    with _lock:
+        found = _transport_cache.get(key)
+        if found is not None:
+            _transport_cache.move_to_end(key)
+            return found  # type: ignore[return-value]
+        transport = build()
+        _transport_cache[key] = transport
+        while len(_transport_cache) > _MAX_CACHED:
+            _, old = _transport_cache.popitem(last=False)
+            _close(old)
+        return transport
 
 
 def transport_for_bot(bot: Bot) -> Transport:
     """The bot's :class:`~.transports.Transport` with its HTTP client: the one place that reads ``bot.transport``.
 
     Everything above the seam (dispatch, services, the webhook) asks this for
-    the transport and never branches on its name. Clients are pooled per bot
-    and credentials, like :func:`client_for_bot`.
+    the transport and never branches on its name; each transport builds itself
+    from the bot (``Transport.from_bot``), pooling its client where that pays.
     """
     from .transports import get_transport
 
-    cls = get_transport(bot.transport)
-    if cls.name == "conversation":
-        return _conversation_transport(bot)
-    if cls.name == "whatsapp":
-        return cls(client_for_bot(bot))
-    # A project's own transport builds its client from the bot itself.
-    from_bot = getattr(cls, "from_bot", None)
-    return from_bot(bot) if callable(from_bot) else cls()
+    return get_transport(bot.transport).from_bot(bot)
 
 
 def verifier_for_bot(bot: Bot) -> Transport:
@@ -113,55 +134,3 @@ def verifier_for_bot(bot: Bot) -> Transport:
     from .transports import get_transport
 
     return get_transport(bot.transport)()
-
-
-@sensitive_variables("secret")
-def _conversation_transport(bot: Bot) -> Transport:
-    from .client.targets import check_target
-    from .transports.conversation import ConversationTransport
-    from .transports.conversation.auth import AccessKey
-    from .transports.conversation.client import ConversationClient
-
-    secret = bot.key_secret.reveal()
-    override = bot.base_url_override.rstrip("/")
-    hosts = tuple(app_settings.override_hosts()) if override else None
-    if override:
-        # The override receives the access key (token endpoint) and the tokens: checked before every use.
-        check_target(override, hosts)
-    options = (
-        float(app_settings.CONNECT_TIMEOUT),
-        float(app_settings.READ_TIMEOUT),
-        int(app_settings.RETRY_TOTAL),
-        str(app_settings.USER_AGENT_SUFFIX),
-        bool(app_settings.LOG_HTTP),
-        hosts,
-    )
-    key = (
-        bot.pk,
-        bot.project_id,
-        bot.app_id,
-        bot.conversation_region,
-        override,
-        bot.key_id,
-        hashlib.sha256(secret.encode()).hexdigest(),
-        options,
-    )
-    with _lock:
-        transport = _conversation_cache.get(key)
-        if transport is not None:
-            _conversation_cache.move_to_end(key)
-            return transport
-        client = ConversationClient.from_settings(
-            project_id=bot.project_id,
-            app_id=bot.app_id,
-            key=AccessKey(bot.key_id, secret),
-            region=bot.conversation_region or "us",
-            base_url=override,
-            allowed_hosts=hosts,
-        )
-        transport = ConversationTransport(client)
-        _conversation_cache[key] = transport
-        while len(_conversation_cache) > _MAX_CACHED:
-            _, old = _conversation_cache.popitem(last=False)
-            old.client.close()
-        return transport

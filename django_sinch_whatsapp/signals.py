@@ -27,3 +27,15 @@ error_notification_received = Signal()
 
 #: Processing a stored callback raised. kwargs: ``callback_event`` (CallbackEvent), ``exception``.
 callback_processing_failed = Signal()
+
+#: A contact's WhatsApp capability was recorded: the standalone API's answer to ``check_capability``, or the
+#: Conversation API's ``capability_notification`` callback settling a pending lookup (never for the lookup
+#: being asked). kwargs: ``contact`` (Contact), ``capability`` (str, a ``Capability`` value),
+#: ``event`` (CapabilityNotification, or None when Sinch answered in the same call).
+capability_recorded = Signal()
+
+#: A contact's opt-in state was recorded: Sinch accepted ``services.opt_in``/``opt_out``, or a Conversation
+#: API ``opt_in_notification``/``opt_out_notification`` changed it or refused a registration.
+#: kwargs: ``contact`` (Contact), ``opt_in_state`` (str, an ``OptInState`` value),
+#: ``event`` (ConsentNotification, or None for a service call Sinch accepted).
+opt_in_recorded = Signal()

@@ -9,7 +9,12 @@ import pytest
 from django_sinch_whatsapp.clients import clear_client_cache
 
 # Every request SinchWhatsAppClient sends in the suite is checked against the Sinch contract.
-pytest_plugins = ["tests.contract_plugin", "tests.conversation_helpers", "tests.api_error_sweep"]
+pytest_plugins = [
+    "tests.contract_plugin",
+    "tests.conversation_helpers",
+    "tests.transport_kits",
+    "tests.api_error_sweep",
+]
 
 CALLBACK_KEY = "callback-signing-key-0123456789"
 TOKEN = "sandbox-token-abcdef123456"

@@ -1,4 +1,8 @@
-"""pytest plugin: every request SinchWhatsAppClient sends during the run must meet the Sinch contract.
+"""pytest plugin: every request the package's Sinch clients send during the run must meet the Sinch contract.
+
+Both transports: requests of ``SinchWhatsAppClient`` are checked against ``whatsapp-api.yaml`` with the
+pages' patches (:mod:`tests.contract.spec`), requests of the Conversation API client against
+``conversation-api.yaml`` with the docs README's patches (:mod:`tests.contract.conversation`).
 
 Enable it in ``tests/conftest.py`` with ``pytest_plugins = ["tests.contract_plugin"]`` (or ``-p
 tests.contract_plugin``). From ``pytest_configure`` on, :class:`tests.contract.recorder.Recorder` sees
@@ -112,7 +116,7 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
     failing = _check_pending(item.config)
     if failing:
         raise ContractViolation(
-            f"{len(failing)} request(s) sent through SinchWhatsAppClient break the Sinch contract "
+            f"{len(failing)} request(s) sent by the package's Sinch clients break the Sinch contract "
             f"(mark the test @pytest.mark.{MARKER}(reason=...) only if that is its purpose):\n" + _report(failing)
         )
     return result
@@ -131,9 +135,11 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         return
     recorder = config.stash[_RECORDER]
     violations, exempt = findings["violations"], findings["exempt"]
+    apis = Counter(record.api for record in recorder.records)
     line = (
-        f"Sinch contract: {len(recorder.records)} client request(s) recorded, {findings['checked']} checked against "
-        "whatsapp-api.yaml + page patches; "
+        f"Sinch contract: {len(recorder.records)} client request(s) recorded, {findings['checked']} checked "
+        f"({apis['whatsapp']} against whatsapp-api.yaml + page patches, {apis['conversation']} against "
+        "conversation-api.yaml + README patches); "
         f"{len(violations)} violation(s), {len(exempt)} exempt on purpose ({findings.get('seconds', 0.0):.2f} s)"
     )
     terminalreporter.write_sep("-", "sinch contract")

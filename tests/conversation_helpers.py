@@ -142,11 +142,3 @@ def live_conversation_bot(make_bot, fresh_sandbox, conversation_app, live_server
     # Reports still on their way to the live server would race the test database's flush (a deadlock
     # on PostgreSQL): let them land while the database is still there.
     fresh_sandbox.wait_for_callbacks(20)
-
-
-@pytest.fixture(params=["whatsapp", "conversation"])
-def any_transport_bot(request, make_bot, fresh_sandbox):
-    """A bot on the sandbox, once per transport: service-level tests that must hold for both."""
-    if request.param == "conversation":
-        return request.getfixturevalue("conversation_bot")
-    return request.getfixturevalue("sandbox_bot")

@@ -377,7 +377,9 @@ class FakeClient:
 
 
 def run_verify(admin_client, monkeypatch, bot: Bot, fake: FakeClient):
-    monkeypatch.setattr("django_sinch_whatsapp.admin.bots.client_for_bot", lambda b: fake)
+    from django_sinch_whatsapp.transports.whatsapp import WhatsAppTransport
+
+    monkeypatch.setattr("django_sinch_whatsapp.admin.bots.transport_for_bot", lambda b: WhatsAppTransport(fake))
     return admin_client.post(
         changelist("bot"), {"action": "verify_credentials", "_selected_action": [str(bot.pk)]}, follow=True
     )
@@ -412,7 +414,7 @@ def test_verify_credentials_reports_an_undecryptable_token(admin_client, monkeyp
     def broken(b):
         raise SecretDecryptionError("A stored secret cannot be decrypted")
 
-    monkeypatch.setattr("django_sinch_whatsapp.admin.bots.client_for_bot", broken)
+    monkeypatch.setattr("django_sinch_whatsapp.admin.bots.transport_for_bot", broken)
     response = admin_client.post(
         changelist("bot"), {"action": "verify_credentials", "_selected_action": [str(bot.pk)]}, follow=True
     )

@@ -515,6 +515,74 @@ def test_the_recorder_sees_what_the_client_sends_and_validates_it(recorder, fake
     assert all(v.ok for v in verdicts), [v.violations for v in verdicts]
 
 
+def test_the_recorder_sees_the_conversation_clients_requests_and_checks_them_against_its_yaml(
+    recorder, conversation_app, fresh_sandbox, request
+):
+    from tests.conversation_helpers import KEY_SECRET, make_client
+
+    client = make_client(fresh_sandbox)
+    try:
+        from django_sinch_whatsapp.transports.conversation import wire
+
+        message = {"type": "text", "text": "Hello"}
+        client.send_message(
+            wire.send_body(project_id=client.project_id, app_id=client.app_id, message=message, recipient="46732001122")
+        )
+        client.register_consent("opt_in", "46732001122", "req-1")
+    finally:
+        client.close()
+    records = [r for r in _recorded(recorder, fresh_sandbox.base_url) if r.test == request.node.nodeid]
+    # The token endpoint (OAuth, not the API) is not recorded; the API calls are, as the Conversation contract.
+    assert [(r.api, r.method, r.prefix, r.path, r.query) for r in records] == [
+        ("conversation", "POST", "/conversation/us", "/v1/projects/project-0f1e2d3c/messages:send", {}),
+        (
+            "conversation",
+            "POST",
+            "/conversation/us",
+            "/v1/projects/project-0f1e2d3c/optins:register",
+            {"request_id": ["req-1"]},
+        ),
+    ]
+    verdicts = [record.validate() for record in records]
+    assert [v.operation for v in verdicts] == ["SendMessageRequest", "OptIn"]
+    assert all(v.ok for v in verdicts), [v.violations for v in verdicts]
+    assert all(r.auth_scheme == "Bearer" for r in records) and KEY_SECRET not in repr(records)
+
+
+def test_a_conversation_breach_is_a_violation_naming_its_rule():
+    from tests.contract.recorder import CONVERSATION, RecordedRequest
+
+    def record(body):
+        return RecordedRequest(
+            number=1,
+            method="POST",
+            url="https://us.conversation.api.sinch.com/v1/projects/P/messages:send",
+            prefix="",
+            path="/v1/projects/P/messages:send",
+            query={},
+            body=body,
+            headers={},
+            auth_scheme="Bearer",
+            test="t",
+            exempt=False,
+            timeout=(5.0, 30.0),
+            api=CONVERSATION,
+        )
+
+    recipient = {"identified_by": {"channel_identities": [{"channel": "WHATSAPP", "identity": "1"}]}}
+    good = record(
+        {"app_id": "A", "project_id": "P", "recipient": recipient, "message": {"text_message": {"text": "Hi"}}}
+    )
+    assert good.validate().ok
+    # Two kinds in one message, and a member the API does not have.
+    bad = record({"app_id": "A", "recipient": recipient, "message": {"text_message": {"text": "Hi"}, "x": 1}})
+    assert not bad.validate().ok
+    assert {v.source for v in bad.validate().violations} == {"conversation-api.yaml + README"}
+    unknown = record({})
+    unknown.path = "/v1/projects/P/stickerpacks"
+    assert unknown.validate().rules == ["unknown-operation"]
+
+
 @pytest.mark.contract_exempt(reason="proves an exempt test's contract breach is recorded but does not fail")
 def test_an_exempt_test_may_break_the_contract_on_purpose(recorder, fake_sinch):
     client = SinchWhatsAppClient("sinchbot", TOKEN, fake_sinch.url + "/us1")

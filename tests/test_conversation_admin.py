@@ -135,7 +135,15 @@ def test_verify_credentials_on_a_conversation_bot_asks_for_a_token(admin_client,
     assert not any("not-the-secret" in t for t in texts)
 
 
-def test_a_legacy_only_contact_action_on_a_conversation_bot_says_so(admin_client, conversation_bot):
-    contact = Contact.objects.create(bot=conversation_bot, number="+46732001122")
+def test_checking_a_conversation_contacts_capability_asks_and_shows_the_lookup_pending(
+    admin_client, conversation_bot, fresh_sandbox
+):
+    contact = Contact.objects.create(bot=conversation_bot, number="+46732001122", capability="capable")
     texts = _action(admin_client, "contact", "check_capability", [contact.pk])
-    assert any("synchronous capability is not available on the 'conversation' transport" in t for t in texts), texts
+    assert any("asked Sinch about 1 number(s)" in t and "by callback" in t for t in texts), texts
+    contact.refresh_from_db()
+    assert contact.capability == "pending" and contact.capability_requested_at is not None
+    page = admin_client.get(reverse("admin:sinch_whatsapp_contact_change", args=[contact.pk])).content.decode()
+    assert "lookup pending" in page and "WhatsApp lookup asked at" in page
+    listing = admin_client.get(reverse("admin:sinch_whatsapp_contact_changelist")).content.decode()
+    assert "lookup pending" in listing

@@ -98,9 +98,9 @@ def test_legacy_only_services_refuse_a_conversation_bot_naming_the_transport(mak
 
 
 def test_a_call_the_transport_cannot_make_answers_a_clear_4xx_in_the_api(api, make_bot, sandbox):
-    # Synchronous capability is the standalone API's: on Conversation the call is refused, named, not a 500.
+    # The blacklist is the standalone API's: on Conversation the call is refused, named, not a 500.
     bot = make_bot(**conversation_bot_values(sandbox))
-    response = api.post(f"{BOTS}{bot.pk}/capability/", {"numbers": ["46732001122"]}, format="json")
+    response = api.post(f"{BOTS}{bot.pk}/blacklist/", {"numbers": ["46732001122"]}, format="json")
     assert response.status_code == 400, response.content
     error = response.json()["error"]
     assert error["code"] == "feature_not_supported"

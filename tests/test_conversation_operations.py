@@ -1,5 +1,5 @@
 """Operations on one message of a Conversation bot, through its transport: mark read, reconciliation;
-and what the transport lacks (groups, synchronous capability) refused by name."""
+and what the transport lacks (groups) refused by name. Capability and consent: test_conversation_contacts.py."""
 
 from __future__ import annotations
 
@@ -137,9 +137,3 @@ def test_the_api_answers_400_for_a_group_on_a_conversation_bot(api_user, convers
     assert response.status_code == 400, response.content
     error = response.json()["error"]
     assert error["feature"] == "groups" and error["transport"] == "conversation"
-
-
-def test_synchronous_capability_is_refused_by_name(conversation_bot, fresh_sandbox):
-    with pytest.raises(FeatureNotSupported, match="synchronous capability is not available on the 'conversation'"):
-        services.check_capability(conversation_bot, [NUMBER])
-    assert not [e for e in fresh_sandbox.requests_log if "capability" in e["path"]]

@@ -247,6 +247,7 @@ def test_capability_no_capability_and_consent_failure() -> None:
     ).consents
     assert isinstance(consent, ConsentNotification)
     assert consent.succeeded is False and consent.error_code == "nope"
+    assert consent.failed is True  # refused: undone on the contact (not merely unspecified)
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import requests
 
 from django_sinch_whatsapp.transports.conversation.parsing import parse_callback
@@ -76,3 +78,45 @@ def test_api_errors_have_the_documented_body(fresh_sandbox) -> None:
 def test_unknown_control_endpoint(fresh_sandbox) -> None:
     answer = requests.post(fresh_sandbox.base_url + "/_sandbox/conversation/nope", json={}, timeout=5)
     assert answer.status_code == 404 and "No control endpoint" in answer.json()["details"]
+
+
+def test_consent_and_capability_are_answered_then_reported_by_signed_callbacks(fresh_sandbox, webhook_receiver) -> None:
+    from django_sinch_whatsapp.transports.conversation.transport import ConversationTransport
+
+    url, received = webhook_receiver
+    control = fresh_sandbox.base_url + "/_sandbox/conversation"
+    http = requests.Session()
+    http.post(f"{control}/keys", json={"key_id": "k1", "key_secret": "s1", "project_id": "p1"})
+    app = {"project_id": "p1", "app_id": "a1", "region": "us", "webhook_url": url, "webhook_secret": "w1"}
+    http.post(f"{control}/apps", json=app)
+    refuse = {"project_id": "p1", "app_id": "a1", "number": "+46700000002", "refused": True}
+    assert http.post(f"{control}/consent", json=refuse).status_code == 200
+    host = fresh_sandbox.conversation.url("us")
+    token = http.post(f"{host}/oauth2/token", auth=("k1", "s1"), data={"grant_type": "client_credentials"}).json()
+    headers = {"Authorization": f"Bearer {token['access_token']}"}
+
+    def recipient(number):
+        return {"identified_by": {"channel_identities": [{"channel": "WHATSAPP", "identity": number}]}}
+
+    body = {"app_id": "a1", "channels": ["WHATSAPP"], "recipient": recipient("46700000002")}
+    # conversation-api.yaml, OptInResponse: the registration, and the request id of its notification.
+    registered = http.post(f"{host}/v1/projects/p1/optins:register?request_id=req-7", json=body, headers=headers)
+    assert registered.status_code == 200
+    assert registered.json() == {"opt_in": {**body}, "request_id": "req-7"}
+    query = {"app_id": "a1", "recipient": recipient("46700000001"), "request_id": "cap-1"}
+    assert http.post(f"{host}/v1/projects/p1/capability:query", json=query, headers=headers).status_code == 200
+    assert wait_for(lambda: len(received.posts) == 2, timeout=5)
+    parsed = {}
+    for raw, signed in received.posts:
+        # Each is signed with the app's webhook secret in the x-sinch-webhook-signature scheme.
+        assert ConversationTransport().verify_signature(signed, raw, [("current", "w1")]) == "current"
+        callback = parse_callback(json.loads(raw))
+        parsed[callback.trigger] = callback
+    [consent] = parsed["opt_in_notification"].consents
+    assert (consent.failed, consent.status, consent.request_id) == (True, "OPT_IN_FAILED", "req-7")
+    [capability] = parsed["capability_notification"].capabilities
+    assert (capability.capable, capability.request_id, capability.identity_e164) == (True, "cap-1", "+46700000001")
+    # As Sinch may for WhatsApp: the registration endpoints no longer answer.
+    assert http.post(f"{control}/consent", json={"project_id": "p1", "app_id": "a1", "endpoints": False}).ok
+    gone = http.post(f"{host}/v1/projects/p1/optouts:register", json=body, headers=headers)
+    assert gone.status_code == 404 and gone.json()["error"]["status"] == "NOT_FOUND"

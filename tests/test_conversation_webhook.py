@@ -1,4 +1,8 @@
-"""The per-bot webhook of a Conversation bot: its transport's signature scheme, stored first, applied once."""
+"""The per-bot webhook of a Conversation bot: its transport's signature scheme, stored first, applied once.
+
+The rules both transports share (reports move states forward only, inbound messages open the window,
+signals once, replays answered without reprocessing) run for both in tests/test_webhook.py and
+tests/test_window.py; here is what is the Conversation API's own."""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ import time
 import pytest
 from django.test import Client
 
-from django_sinch_whatsapp.models import CallbackEvent, InboundMessage, MessageState, OutboundMessage
+from django_sinch_whatsapp.models import CallbackEvent, Contact, InboundMessage, MessageState, OutboundMessage
 from django_sinch_whatsapp.sandbox.conversation.signing import sign_headers
 from tests.conversation_helpers import APP, PROJECT, WEBHOOK_SECRET, conversation_bot_values
 
@@ -75,16 +79,6 @@ def _flip(data: str | bytes, index: int = 5):
     return bytes(raw) if isinstance(data, bytes) else raw.decode()
 
 
-def test_a_signed_delivery_report_moves_its_message(bot):
-    row = OutboundMessage.objects.create(
-        bot=bot, recipient="46732001122", message_type="text", payload={}, sinch_message_id="MSG1", state="queued"
-    )
-    assert _post(bot, _report("MSG1", "DELIVERED")).status_code == 200
-    row.refresh_from_db()
-    assert row.state == MessageState.DELIVERED
-    assert CallbackEvent.objects.get().signature_verdict == "valid"
-
-
 @pytest.mark.parametrize(
     "where",
     ["body", "nonce", "timestamp", "signature"],
@@ -141,15 +135,6 @@ def test_a_replayed_nonce_is_processed_once(bot):
     assert len(received) == 1
 
 
-def test_an_inbound_message_opens_the_window(bot):
-    from django_sinch_whatsapp.models import Contact
-
-    assert _post(bot, _inbound("IN2", "Hi there")).status_code == 200
-    inbound = InboundMessage.objects.get()
-    assert inbound.text == "Hi there"
-    assert Contact.objects.get(bot=bot).window_open
-
-
 def test_a_report_whose_send_answer_was_lost_is_matched_by_correlation_id(bot):
     row = OutboundMessage.objects.create(
         bot=bot, recipient="46732001122", message_type="text", payload={}, state=MessageState.UNKNOWN
@@ -162,15 +147,17 @@ def test_a_report_whose_send_answer_was_lost_is_matched_by_correlation_id(bot):
 @pytest.mark.parametrize(
     "payload",
     [
+        # conversation-optin.md: UNSPECIFIED means the channel has no opt-in: kept, nothing to apply.
         {
-            "capability_notification": {
+            "opt_in_notification": {
                 "contact_id": "C",
                 "identity": "46732001122",
                 "channel": "WHATSAPP",
-                "capability_status": "CAPABILITY_FULL",
+                "status": "OPT_IN_STATUS_UNSPECIFIED",
                 "request_id": "R1",
             }
         },
+        {"capability_notification": {"identity": "user@example.com", "channel": "MESSENGER", "request_id": "R2"}},
         {
             "event": {
                 "direction": "TO_APP",
@@ -187,6 +174,7 @@ def test_other_triggers_are_stored_and_surfaced_never_a_5xx(bot, payload):
     assert response.status_code == 200, response.content
     event = CallbackEvent.objects.get()
     assert event.processing_error  # says what was kept without being applied
+    assert not Contact.objects.exists()
 
 
 def test_a_signature_differing_only_in_unused_base64_bits_is_refused(bot):

@@ -1,8 +1,9 @@
 """The token and the signing key appear nowhere a person or a log can see them.
 
 One flow touches every surface (API, admin, DEBUG logs of every logger,
-exception texts and reprs) with a wrong and a right token, and greps for
-the secrets and their ciphertext.
+exception texts and reprs) with a wrong and a right secret, and greps for
+the secrets and their ciphertext; once per transport (the bearer token, or the
+access key secret and the OAuth tokens issued for it).
 """
 
 from __future__ import annotations
@@ -17,8 +18,6 @@ from django_sinch_whatsapp.clients import client_for_bot
 from django_sinch_whatsapp.exceptions import SinchAPIError
 from django_sinch_whatsapp.models import Bot, OutboundMessage
 
-from .webhook_helpers import inbound_text_payload, post_callback
-
 pytestmark = pytest.mark.django_db(transaction=True)
 
 TOKEN = "tok-VERY-secret-0b5e7a"
@@ -26,19 +25,35 @@ WRONG_TOKEN = "tok-WRONG-secret-99d1c"
 KEY = "key-VERY-secret-4c2f8e"
 
 
-def test_secrets_never_leak(admin_client, api_user, make_bot, fresh_sandbox, caplog, client):
-    good = make_bot(
-        sinch_bot_id="good", bearer_token=TOKEN, callback_key=KEY, base_url_override=fresh_sandbox.region_url("us")
-    )
-    bad = make_bot(
-        sinch_bot_id="bad", bearer_token=WRONG_TOKEN, callback_key=KEY, base_url_override=fresh_sandbox.region_url("us")
-    )
-    fresh_sandbox.register_bot("good", TOKEN, region="us", callback_key=KEY)
-    fresh_sandbox.register_bot("bad", TOKEN, region="us", callback_key=KEY)
+def _bots(kit, make_bot, sandbox):
+    """A bot Sinch accepts and one with a wrong secret, both signing with KEY, on the sandbox."""
+    if kit.name == "whatsapp":
+        url = sandbox.region_url("us")
+        good = make_bot(sinch_bot_id="good", bearer_token=TOKEN, callback_key=KEY, base_url_override=url)
+        bad = make_bot(sinch_bot_id="bad", bearer_token=WRONG_TOKEN, callback_key=KEY, base_url_override=url)
+        sandbox.register_bot("good", TOKEN, region="us", callback_key=KEY)
+        sandbox.register_bot("bad", TOKEN, region="us", callback_key=KEY)
+        return good, bad, (TOKEN, WRONG_TOKEN)
+    from .conversation_helpers import APP, KEY_ID, PROJECT, conversation_bot_values
+
+    sandbox.conversation.register_key(KEY_ID, TOKEN, project_id=PROJECT)
+    sandbox.conversation.register_app(PROJECT, APP, region="us")
+    good = make_bot(**conversation_bot_values(sandbox, name="Good", key_secret=TOKEN, callback_key=KEY))
+    bad = make_bot(**conversation_bot_values(sandbox, name="Bad", key_secret=WRONG_TOKEN, callback_key=KEY))
+    return good, bad, (TOKEN, WRONG_TOKEN)
+
+
+def test_secrets_never_leak(kit, admin_client, api_user, make_bot, fresh_sandbox, caplog, client):
+    from django.core.cache import caches
+
+    from django_sinch_whatsapp import services
+    from django_sinch_whatsapp.clients import transport_for_bot
+
+    caches["default"].clear()
+    good, bad, typed = _bots(kit, make_bot, fresh_sandbox)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT bearer_token, callback_key FROM sinch_whatsapp_bot")
+        cursor.execute(f"SELECT {kit.secret_field}, callback_key FROM sinch_whatsapp_bot")
         ciphertexts = [value for row in cursor.fetchall() for value in row if value]
-    secrets = [TOKEN, WRONG_TOKEN, KEY, *ciphertexts]
     seen: list[str] = []
 
     api = APIClient()
@@ -57,13 +72,15 @@ def test_secrets_never_leak(admin_client, api_user, make_bot, fresh_sandbox, cap
                     format="json",
                 )
                 seen.append(response.content.decode())
-            try:
-                client_for_bot(bad).opt_in(["46732001122"])
-            except SinchAPIError as err:
-                seen += [str(err), repr(err), str(err.as_dict())]
-            seen.append(repr(client_for_bot(good)))
-            seen.append(repr(client_for_bot(good)._session.auth))
-        assert post_callback(client, good, inbound_text_payload("in-1"), key=KEY).status_code == 200
+            [failed] = services.opt_in(bad, ["46732001122"]).failed  # refused with 401: the error's texts
+            seen += [str(failed.error), repr(failed.error), str(failed.error.as_dict())]
+            transport = transport_for_bot(good)
+            seen += [repr(transport), repr(transport.client), repr(vars(transport.client))]
+            seen.append(repr(getattr(transport.client, "_session", None) and transport.client._session.auth))
+            if hasattr(transport.client, "tokens"):  # the OAuth token provider and its access key
+                seen += [repr(transport.client.tokens), repr(transport.client.tokens.key)]
+        body = kit.inbound_body("in-1")
+        assert kit.post(client, good, body, key=KEY).status_code == 200
         for path in (
             "/api/sinch-whatsapp/bots/",
             f"/api/sinch-whatsapp/bots/{good.pk}/",
@@ -82,13 +99,18 @@ def test_secrets_never_leak(admin_client, api_user, make_bot, fresh_sandbox, cap
             assert response.status_code == 200, path
             seen.append(response.content.decode())
     fresh = Bot.objects.get(pk=good.pk)
-    seen += [str(fresh), repr(fresh), repr(vars(fresh)), str(fresh.bearer_token), repr(fresh.callback_key)]
+    secret = getattr(fresh, kit.secret_field)
+    seen += [str(fresh), repr(fresh), repr(vars(fresh)), str(secret), repr(secret), repr(fresh.callback_key)]
     seen.append(caplog.text)
     assert '"sinch_status":401' in "".join(seen)  # the refused send was really exercised
-    assert "Bearer ********" in caplog.text  # and HTTP logging really ran
+    # And HTTP logging really ran (the standalone client logs its headers, the Authorization starred).
+    assert ("Bearer ********" if kit.name == "whatsapp" else "Sinch request POST") in caplog.text
+    # The OAuth tokens the sandbox issued are secrets too.
+    issued = list(fresh_sandbox.conversation.state.tokens)
+    assert bool(issued) == (kit.name == "conversation")
     haystack = "\n".join(seen)
-    for secret in secrets:
-        assert secret not in haystack
+    for value in (*typed, KEY, *ciphertexts, *issued):
+        assert value not in haystack
     # The error text people see still says what went wrong.
     row = OutboundMessage.objects.get(bot=bad)
     assert row.error_status_code == 401 and row.error_message
@@ -288,20 +310,3 @@ def test_the_sandbox_control_api_never_returns_a_token(sandbox_bot, fresh_sandbo
     assert [entry["token_matched"] for entry in recorded] == [True, False]
     # The in-process log is the same redacted record.
     assert SANDBOX_TOKEN not in repr(fresh_sandbox.requests_log)
-
-
-def test_a_conversation_bots_key_secret_is_never_shown(admin_client, make_bot, fresh_sandbox, caplog):
-    """The access key secret is write-only like the bearer token: not in str, repr, admin pages or the API."""
-    from tests.conversation_helpers import KEY_SECRET, conversation_bot_values
-
-    bot = make_bot(**conversation_bot_values(fresh_sandbox))
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT key_secret FROM sinch_whatsapp_bot WHERE id = %s", [bot.pk])
-        (ciphertext,) = cursor.fetchone()
-    assert ciphertext and KEY_SECRET not in ciphertext
-    seen = [str(bot), repr(bot), repr(vars(bot)), str(bot.key_secret), repr(bot.key_secret)]
-    seen.append(admin_client.get(f"/admin/sinch_whatsapp/bot/{bot.pk}/change/").content.decode())
-    seen.append(admin_client.get("/admin/sinch_whatsapp/bot/").content.decode())
-    seen.append(caplog.text)
-    for text in seen:
-        assert KEY_SECRET not in text and ciphertext not in text

@@ -1,4 +1,9 @@
-"""A missed webhook does not leave a message unresolved: the callback store settles it."""
+"""A missed webhook does not leave a message unresolved: reconciliation asks Sinch and re-dispatches.
+
+The standalone API's callback store replays a message's delivery reports; the Conversation API's
+``GET /messages/{id}`` only says it was accepted (tests/test_conversation_operations.py). What
+reconciliation does with rows never sent, or never finished, is the same for both transports (``kit``).
+"""
 
 from __future__ import annotations
 
@@ -40,32 +45,34 @@ def test_missed_webhooks_are_applied_from_the_callback_store(sandbox_bot, fresh_
     assert fresh_sandbox.count("GET", "/callbacks/status/" + rows.first().sinch_message_id) == 1
 
 
-def test_rows_recorded_but_never_dispatched_are_sent(sandbox_bot, fresh_sandbox, monkeypatch):
+def test_rows_recorded_but_never_dispatched_are_sent(kit, any_transport_bot, fresh_sandbox, monkeypatch):
     from django.db import transaction
 
     from django_sinch_whatsapp import dispatch
 
     monkeypatch.setattr(dispatch.transaction, "on_commit", lambda func: None)  # the process "died" after commit
     with transaction.atomic():  # inside a caller's transaction: the outbox path (rows recorded unclaimed)
-        outcome = services.send_text(sandbox_bot, ["46732001122"], "Hi", allow_outside_window=True)
+        outcome = services.send_text(any_transport_bot, ["46732001122"], "Hi", allow_outside_window=True)
     monkeypatch.undo()
     row = OutboundMessage.objects.get(pk=outcome.messages[0].pk)
     assert row.state == "accepted" and row.dispatched_at is None
-    assert fresh_sandbox.count("POST", "/messages") == 0
+    assert kit.send_count(fresh_sandbox) == 0
     age(OutboundMessage.objects.all())
     out = StringIO()
     call_command("sinch_whatsapp_reconcile", stdout=out)
     assert "re-dispatched 1 batch(es)" in out.getvalue()
     assert wait_for(lambda: OutboundMessage.objects.get(pk=row.pk).sinch_message_id)
-    assert fresh_sandbox.count("POST", "/messages") == 1
+    assert kit.send_count(fresh_sandbox) == 1
 
 
-def test_dispatch_that_never_finished_becomes_unknown_and_is_not_resent(sandbox_bot, fresh_sandbox, monkeypatch):
+def test_dispatch_that_never_finished_becomes_unknown_and_is_not_resent(
+    kit, any_transport_bot, fresh_sandbox, monkeypatch
+):
     from django_sinch_whatsapp import dispatch
 
     # The inline path records the row claimed and sends it after commit; the process "dies" in between.
     monkeypatch.setattr(dispatch, "deliver_claimed", lambda rows: dispatch.BatchResult(batch_id=rows[0].batch_id))
-    outcome = services.send_text(sandbox_bot, ["46732001122"], "Hi", allow_outside_window=True)
+    outcome = services.send_text(any_transport_bot, ["46732001122"], "Hi", allow_outside_window=True)
     monkeypatch.undo()
     assert OutboundMessage.objects.get().dispatched_at is not None
     OutboundMessage.objects.update(dispatched_at=timezone.now() - timedelta(minutes=30))
@@ -75,11 +82,11 @@ def test_dispatch_that_never_finished_becomes_unknown_and_is_not_resent(sandbox_
     assert "marked 1 unfinished dispatch(es) unknown" in out.getvalue()
     row = OutboundMessage.objects.get(pk=outcome.messages[0].pk)
     assert row.state == "unknown" and "not re-sent" in row.error_details
-    assert fresh_sandbox.count("POST", "/messages") == 0
+    assert kit.send_count(fresh_sandbox) == 0
 
 
 def test_inline_dispatch_that_cannot_start_releases_the_claim_for_reconciliation(
-    sandbox_bot, fresh_sandbox, monkeypatch
+    kit, any_transport_bot, fresh_sandbox, monkeypatch
 ):
     from django_sinch_whatsapp import dispatch
 
@@ -87,23 +94,23 @@ def test_inline_dispatch_that_cannot_start_releases_the_claim_for_reconciliation
         raise RuntimeError("client cannot be built")
 
     monkeypatch.setattr(dispatch, "transport_for_bot", broken)
-    outcome = services.send_text(sandbox_bot, ["46732001122"], "Hi", allow_outside_window=True)
+    outcome = services.send_text(any_transport_bot, ["46732001122"], "Hi", allow_outside_window=True)
     monkeypatch.undo()
     assert outcome.pending_batches == 1 and "client cannot be built" in outcome.dispatch_errors[0]
     row = OutboundMessage.objects.get()
     assert row.state == "accepted" and row.dispatched_at is None  # released: nothing was sent
-    assert fresh_sandbox.count("POST", "/messages") == 0
+    assert kit.send_count(fresh_sandbox) == 0
     age(OutboundMessage.objects.all())
     out = StringIO()
     call_command("sinch_whatsapp_reconcile", stdout=out)
     assert "re-dispatched 1 batch(es)" in out.getvalue()
     assert wait_for(lambda: OutboundMessage.objects.get(pk=row.pk).sinch_message_id)
-    assert fresh_sandbox.count("POST", "/messages") == 1
+    assert kit.send_count(fresh_sandbox) == 1
 
 
-def test_delivered_messages_are_settled_and_no_message_starves_the_others(sandbox_bot, fresh_sandbox):
+def test_delivered_messages_are_settled_and_no_message_starves_the_others(kit, any_transport_bot, fresh_sandbox):
     outcome = services.send_text(
-        sandbox_bot, ["46732001122", "46732001123", "46732001124"], "Hi", allow_outside_window=True
+        any_transport_bot, ["46732001122", "46732001123", "46732001124"], "Hi", allow_outside_window=True
     )
     assert fresh_sandbox.wait_for_callbacks(timeout=5)
     first, second, third = outcome.messages
@@ -113,6 +120,6 @@ def test_delivered_messages_are_settled_and_no_message_starves_the_others(sandbo
 
     assert reconcile(older_than=timedelta(minutes=15), limit=1).checked == 1
     assert reconcile(older_than=timedelta(minutes=15), limit=1).checked == 1
-    assert fresh_sandbox.count("GET", f"/callbacks/status/{first.sinch_message_id}") == 0  # delivered: settled
-    assert fresh_sandbox.count("GET", f"/callbacks/status/{second.sinch_message_id}") == 1
-    assert fresh_sandbox.count("GET", f"/callbacks/status/{third.sinch_message_id}") == 1
+    assert kit.lookups(fresh_sandbox, first.sinch_message_id) == 0  # delivered: settled
+    assert kit.lookups(fresh_sandbox, second.sinch_message_id) == 1
+    assert kit.lookups(fresh_sandbox, third.sinch_message_id) == 1

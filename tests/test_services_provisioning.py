@@ -1,4 +1,7 @@
-"""Provisioning services against the sandbox over real HTTP, and the effects they record."""
+"""Provisioning services against the sandbox over real HTTP, and the effects they record.
+
+Opt-in runs once per transport (``kit``); capability on the Conversation API (answered later, by
+callback) is in tests/test_conversation_contacts.py."""
 
 from __future__ import annotations
 
@@ -42,21 +45,24 @@ def requests_to(sandbox, method, suffix):
 # -- opt-in / opt-out --------------------------------------------------------------------------------------
 
 
-def test_opt_in_normalizes_batches_by_20_and_records_who_and_when(sandbox_bot, fresh_sandbox):
+def test_opt_in_normalizes_batches_and_records_who_and_when(kit, any_transport_bot, fresh_sandbox):
+    bot = any_transport_bot
     before = timezone.now()
     given = [*numbers(44), "+46 73-200 11 22", "not-a-number", "12", "0046732001122"]
-    outcome = services.opt_in(sandbox_bot, given, source="api:alice")
+    outcome = services.opt_in(bot, given, source="api:alice")
 
     assert sorted(r.raw for r in outcome.rejected) == ["12", "not-a-number"]
     assert all(r.reason for r in outcome.rejected)
     assert outcome.failed == [] and not outcome.ok
     assert len(outcome.done) == 45 and "+46732001122" in outcome.done
-    posts = requests_to(fresh_sandbox, "POST", "/provision/optin")
-    assert [len(p["body"]["numbers"]) for p in posts] == [20, 20, 5]
-    assert posts[-1]["body"]["numbers"][-1] == "46732001122"  # digits without '+', sent once
-    assert set(fresh_sandbox.state.require(sandbox_bot.sinch_bot_id).opted_in) == {n.lstrip("+") for n in outcome.done}
+    posts = kit.requests_to(fresh_sandbox, "POST", kit.opt_in_suffix)
+    # whatsapp-opt-in-and-outs.md: up to 20 numbers per request; optins:register takes one recipient.
+    assert [len(kit.numbers(p)) for p in posts] == ([20, 20, 5] if kit.per_request == 20 else [1] * 45)
+    assert kit.numbers(posts[-1])[-1] == "46732001122"  # digits without '+', sent once
+    if kit.name == "whatsapp":
+        assert set(fresh_sandbox.state.require(bot.sinch_bot_id).opted_in) == {n.lstrip("+") for n in outcome.done}
 
-    rows = Contact.objects.filter(bot=sandbox_bot)
+    rows = Contact.objects.filter(bot=bot)
     assert rows.count() == 45
     assert set(rows.values_list("opt_in_state", "opt_in_source")) == {(OptInState.OPTED_IN, "api:alice")}
     assert all(row.opt_in_changed_at >= before for row in rows)
@@ -86,31 +92,33 @@ def test_opt_out_through_the_deprecated_endpoint_warns(sandbox_bot, fresh_sandbo
     assert contact(sandbox_bot, "+46732001122").opt_in_state == OptInState.OPTED_OUT
 
 
-def test_a_refused_batch_is_reported_and_the_others_still_recorded(sandbox_bot, fresh_sandbox):
-    fresh_sandbox.faults.fail_next(1, status=400, path_contains="/provision/optin")
-    outcome = services.opt_in(sandbox_bot, numbers(25), source="api:alice")
+def test_a_refused_batch_is_reported_and_the_others_still_recorded(kit, any_transport_bot, fresh_sandbox):
+    fresh_sandbox.faults.fail_next(1, status=400, path_contains=kit.opt_in_suffix)
+    outcome = services.opt_in(any_transport_bot, numbers(25), source="api:alice")
     [failed] = outcome.failed
     assert isinstance(failed.error, SinchBadRequest)
-    assert failed.numbers == ["+" + n for n in numbers(20)]
-    assert outcome.done == ["+" + n for n in numbers(25)[20:]]
+    refused = numbers(25)[: kit.per_request]  # the first request's numbers
+    assert failed.numbers == ["+" + n for n in refused]
+    assert outcome.done == ["+" + n for n in numbers(25)[len(refused) :]]
     assert outcome.errors == [failed.error]
-    states = dict(Contact.objects.filter(bot=sandbox_bot).values_list("number", "opt_in_state"))
-    assert set(states.values()) == {OptInState.OPTED_IN} and len(states) == 5
-    assert fresh_sandbox.count("POST", "/provision/optin") == 2  # a 400 is not repeated
+    states = dict(Contact.objects.filter(bot=any_transport_bot).values_list("number", "opt_in_state"))
+    assert set(states.values()) == {OptInState.OPTED_IN} and len(states) == 25 - len(refused)
+    # A 400 is not repeated.
+    assert len(kit.requests_to(fresh_sandbox, "POST", kit.opt_in_suffix)) == kit.requests_for(25)
 
 
-def test_opt_in_without_numbers_or_with_only_invalid_ones(sandbox_bot, fresh_sandbox):
+def test_opt_in_without_numbers_or_with_only_invalid_ones(any_transport_bot, fresh_sandbox):
     with pytest.raises(MessageValidationError):
-        services.opt_in(sandbox_bot, [])
-    outcome = services.opt_in(sandbox_bot, ["nope", "group:447506616260-1565342732"])
+        services.opt_in(any_transport_bot, [])
+    outcome = services.opt_in(any_transport_bot, ["nope", "group:447506616260-1565342732"])
     assert [r.raw for r in outcome.rejected] == ["nope", "group:447506616260-1565342732"]
     assert fresh_sandbox.requests_log == []
     assert not Contact.objects.exists()
 
 
-def test_long_sources_are_cut_to_the_column(sandbox_bot):
-    services.opt_in(sandbox_bot, "46732001122", source="x" * 300)
-    assert contact(sandbox_bot, "+46732001122").opt_in_source == "x" * 200
+def test_long_sources_are_cut_to_the_column(any_transport_bot):
+    services.opt_in(any_transport_bot, "46732001122", source="x" * 300)
+    assert contact(any_transport_bot, "+46732001122").opt_in_source == "x" * 200
 
 
 # -- capability ----------------------------------------------------------------------------------------

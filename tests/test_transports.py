@@ -106,3 +106,59 @@ def test_whatsapp_adapter_batches_by_twenty_and_has_every_feature() -> None:
         whatsapp.require(Feature.CORRELATION_LOOKUP)
     assert whatsapp.signature_present({"Sinch-WhatsApp-Callback-Signature": "x"})
     assert not whatsapp.signature_present({"X-Sinch-Webhook-Signature": "x"})
+
+
+class SignedEchoTransport(EchoTransport):
+    """A third transport with its own signature scheme: the webhook must use it without knowing it."""
+
+    name = "signed_echo"
+    signature_headers = ("x-echo-signature",)
+    credential_fields = ("app_id",)
+
+    def verify_signature(
+        self, headers: Mapping[str, str], raw_body: bytes, keys: Iterable[tuple[str, str]], *, now: float | None = None
+    ) -> str:
+        from django_sinch_whatsapp.callbacks.signature import SignatureError
+
+        given = {k.lower(): v for k, v in headers.items()}.get("x-echo-signature", "")
+        for label, key in keys:
+            if given == f"{key}:{len(raw_body)}":
+                return label
+        raise SignatureError("echo signature does not match")
+
+    def signature_nonce(self, headers: Mapping[str, str]) -> str:
+        return {k.lower(): v for k, v in headers.items()}.get("x-echo-nonce", "")
+
+
+@pytest.mark.django_db
+def test_the_webhook_verifies_with_a_third_transports_own_scheme(client, make_bot) -> None:
+    from django_sinch_whatsapp import services
+    from django_sinch_whatsapp.models import CallbackEvent
+
+    transports.register_transport("signed_echo", SignedEchoTransport)
+    try:
+        bot = make_bot(transport="signed_echo", sinch_bot_id="", bearer_token="", app_id="echo-app")
+        body = b'{"anything": true}'
+
+        def post(**headers: str) -> Any:
+            return client.post(bot.callback_path, data=body, content_type="application/json", **headers)
+
+        assert post().status_code == 403  # the bot has a signing key: unsigned is refused, whatever the scheme
+        assert post(HTTP_X_ECHO_SIGNATURE="wrong").status_code == 403
+        assert not CallbackEvent.objects.exists()
+        key = bot.callback_key.reveal()
+        assert post(HTTP_X_ECHO_SIGNATURE=f"{key}:{len(body)}", HTTP_X_ECHO_NONCE="n-1").status_code == 200
+        event = CallbackEvent.objects.get()
+        assert (event.signature_verdict, event.verified_with, event.nonce) == ("valid", "current", "n-1")
+        # Its nonce goes to the same replay check as the built-in schemes'.
+        again = post(HTTP_X_ECHO_SIGNATURE=f"{key}:{len(body)}", HTTP_X_ECHO_NONCE="n-1")
+        assert again.status_code == 200 and again.json()["detail"] == "Already received."
+        # Services ask the transport for features: what it lacks is refused by its name.
+        with pytest.raises(FeatureNotSupported, match="'signed_echo' transport"):
+            services.check_capability(bot, ["46732001122"])
+        # Its credentials are its own list: the model, the admin form and the API check them.
+        from django_sinch_whatsapp.models import Bot
+
+        assert set(Bot(transport="signed_echo").missing_credentials()) == {"app_id"}
+    finally:
+        transports._registered.pop("signed_echo", None)

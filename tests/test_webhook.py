@@ -1,4 +1,8 @@
-"""The webhook: verified before anything is stored, stored before processing, idempotent."""
+"""The webhook: verified before anything is stored, stored before processing, idempotent.
+
+The tests that take ``kit`` run once per transport: the same rules over the standalone API's
+callbacks and the Conversation API's (its own signature scheme and payloads, tests/transport_kits.py).
+"""
 
 from __future__ import annotations
 
@@ -21,8 +25,7 @@ from .webhook_helpers import inbound_text_payload, post_callback, signed_headers
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def sent_message(bot):
+def _sent(bot):
     return OutboundMessage.objects.create(
         bot=bot,
         recipient="46732001122",
@@ -31,6 +34,17 @@ def sent_message(bot):
         sinch_message_id="01DPNXZ0WCF9XD19MH84XD0P62",
         state=MessageState.QUEUED,
     )
+
+
+@pytest.fixture
+def sent_message(bot):
+    return _sent(bot)
+
+
+@pytest.fixture
+def any_sent_message(any_bot):
+    """A queued message of ``any_bot`` (once per transport), waiting for its reports."""
+    return _sent(any_bot)
 
 
 def test_unknown_webhook_id_is_404_and_stores_nothing(client, bot):
@@ -56,14 +70,17 @@ def test_signed_status_is_stored_then_applied(client, bot, sent_message, encodin
     assert StatusEvent.objects.get().callback_id == event.pk
 
 
-def test_unsigned_callback_for_bot_with_key_is_403_and_stores_nothing(client, bot, sent_message):
-    response = post_callback(client, bot, status_payload(sent_message.sinch_message_id, "read"), key=None)
+def test_unsigned_callback_for_bot_with_key_is_403_and_stores_nothing(kit, client, any_bot, any_sent_message):
+    body = kit.status_body(any_sent_message.sinch_message_id, "read")
+    response = client.post(any_bot.callback_path, data=body, content_type="application/json")
     assert response.status_code == 403
+    assert "unsigned callback for a bot with a signing key" in response.content.decode()
     assert CallbackEvent.objects.count() == 0 and StatusEvent.objects.count() == 0
 
 
-def test_wrong_key_is_403_and_stores_nothing(client, bot, sent_message):
-    response = post_callback(client, bot, status_payload(sent_message.sinch_message_id, "read"), key="wrong-key")
+def test_wrong_key_is_403_and_stores_nothing(kit, client, any_bot, any_sent_message):
+    body = kit.status_body(any_sent_message.sinch_message_id, "read")
+    response = kit.post(client, any_bot, body, key="wrong-key")
     assert response.status_code == 403
     assert CallbackEvent.objects.count() == 0
 
@@ -130,7 +147,7 @@ def test_json_that_is_not_a_callback_is_stored_and_answered_2xx(client, bot):
     assert CallbackEvent.objects.get().processing_state == "uninterpreted"
 
 
-def test_inbound_text_creates_message_contact_and_signal(client, bot):
+def test_inbound_text_creates_message_contact_and_signal(kit, client, any_bot):
     received = []
 
     def receiver(sender, message, event, message_type, **kwargs):
@@ -138,15 +155,16 @@ def test_inbound_text_creates_message_contact_and_signal(client, bot):
 
     signals.inbound_message_received.connect(receiver)
     try:
-        response = post_callback(client, bot, inbound_text_payload("in-1", "Hello bot"))
+        response = kit.post(client, any_bot, kit.inbound_body("in-1", "Hello bot"))
     finally:
         signals.inbound_message_received.disconnect(receiver)
     assert response.status_code == 200
     inbound = InboundMessage.objects.get()
     assert (inbound.text, inbound.from_e164, inbound.message_type) == ("Hello bot", "+46732001122", "text")
     contact = Contact.objects.get()
-    assert contact.number == "+46732001122" and contact.profile_name == "John Smith"
-    assert contact.last_inbound_at is not None
+    assert contact.number == "+46732001122" and contact.last_inbound_at is not None
+    if kit.name == "whatsapp":  # the Conversation API's message callback carries no profile name
+        assert contact.profile_name == "John Smith"
     assert received == [("in-1", "text", "Hello bot")]
 
 
@@ -168,27 +186,29 @@ def test_same_callback_twice_changes_nothing_the_second_time(client, bot, sent_m
     assert CallbackEvent.objects.count() == 2
 
 
-def test_replayed_nonce_is_answered_without_reprocessing(client, bot, sent_message):
-    body = json.dumps(status_payload(sent_message.sinch_message_id, "sent")).encode()
-    headers = signed_headers(body, nonce="n-1")
-    first = client.post(bot.callback_path, data=body, content_type="application/json", **headers)
-    second = client.post(bot.callback_path, data=body, content_type="application/json", **headers)
+def test_replayed_nonce_is_answered_without_reprocessing(kit, client, any_bot, any_sent_message):
+    body = kit.status_body(any_sent_message.sinch_message_id, "delivered")
+    headers = kit.headers(body, nonce="n-1")
+    first = client.post(any_bot.callback_path, data=body, content_type="application/json", **headers)
+    second = client.post(any_bot.callback_path, data=body, content_type="application/json", **headers)
     assert first.status_code == second.status_code == 200
     assert second.json()["detail"] == "Already received."
     assert CallbackEvent.objects.count() == 1
     assert CallbackEvent.objects.get().attempts == 1
 
 
-def test_late_state_never_moves_back_but_is_kept(client, bot, sent_message):
-    for state in ("read", "delivered", "sent"):
-        assert post_callback(client, bot, status_payload(sent_message.sinch_message_id, state)).status_code == 200
-    sent_message.refresh_from_db()
-    assert sent_message.state == "read"
-    assert list(sent_message.status_events.values_list("state", flat=True)) == ["read", "delivered", "sent"]
+def test_late_state_never_moves_back_but_is_kept(kit, client, any_bot, any_sent_message):
+    for state in ("read", "delivered", "dispatched"):
+        body = kit.status_body(any_sent_message.sinch_message_id, state)
+        assert kit.post(client, any_bot, body).status_code == 200
+    any_sent_message.refresh_from_db()
+    assert any_sent_message.state == "read"
+    assert list(any_sent_message.status_events.values_list("state", flat=True)) == ["read", "delivered", "dispatched"]
 
 
-def test_status_for_unknown_message_is_kept_and_attached_later(client, bot):
-    assert post_callback(client, bot, status_payload("later-id", "delivered")).status_code == 200
+def test_status_for_unknown_message_is_kept_and_attached_later(kit, client, any_bot):
+    bot = any_bot
+    assert kit.post(client, bot, kit.status_body("later-id", "delivered")).status_code == 200
     orphan = StatusEvent.objects.get()
     assert orphan.message is None
     from django_sinch_whatsapp.callbacks.processing import attach_orphan_statuses
@@ -207,13 +227,15 @@ def test_status_for_unknown_message_is_kept_and_attached_later(client, bot):
     assert message.status_events.count() == 1
 
 
-def test_processing_error_is_recorded_answered_500_and_row_kept(client, bot, sent_message):
+def test_processing_error_is_recorded_answered_500_and_row_kept(kit, client, any_bot, any_sent_message):
+    sent_message = any_sent_message
+
     def boom(**kwargs):
         raise RuntimeError("receiver bug")
 
     signals.status_received.connect(boom, dispatch_uid="boom")
     try:
-        response = post_callback(client, bot, status_payload(sent_message.sinch_message_id, "read"))
+        response = kit.post(client, any_bot, kit.status_body(sent_message.sinch_message_id, "read"))
     finally:
         signals.status_received.disconnect(dispatch_uid="boom")
     assert response.status_code == 500
@@ -273,13 +295,14 @@ def test_error_notification_fires_its_own_signal_and_does_not_open_the_window(cl
     assert Contact.objects.get().last_inbound_at is None
 
 
-def test_report_for_an_unknown_outcome_settles_the_row(client, bot):
+def test_report_for_an_unknown_outcome_settles_the_row(kit, client, any_bot):
+    bot = any_bot
     row = OutboundMessage.objects.create(
         bot=bot, recipient="46732001122", message_type="text", payload={}, state=MessageState.UNKNOWN
     )
-    assert (
-        post_callback(client, bot, status_payload("new-id", "delivered", recipient="+46732001122")).status_code == 200
-    )
+    # No id and no correlation id to match: the recipient is (the Conversation API's own match is tested
+    # with its correlation_id in tests/test_conversation_webhook.py).
+    assert kit.post(client, bot, kit.status_body("new-id", "delivered", recipient="46732001122")).status_code == 200
     row.refresh_from_db()
     assert (row.sinch_message_id, row.state) == ("new-id", "delivered")
 
@@ -306,15 +329,19 @@ def test_early_report_is_not_adopted_by_an_unknown_row_while_a_send_is_in_flight
     assert in_flight.state == "queued"
 
 
-def test_duplicate_report_fires_status_received_once(client, bot, sent_message):
-    seen = []
+def test_duplicate_report_fires_status_received_once(kit, client, any_bot, any_sent_message):
+    seen, changes = [], []
     signals.status_received.connect(lambda **kw: seen.append(kw["event"].state), dispatch_uid="once", weak=False)
+    signals.message_status_changed.connect(
+        lambda **kw: changes.append((kw["previous_state"], kw["message"].state)), dispatch_uid="moved", weak=False
+    )
     try:
         for _ in range(3):
-            post_callback(client, bot, status_payload(sent_message.sinch_message_id, "sent"))
+            kit.post(client, any_bot, kit.status_body(any_sent_message.sinch_message_id, "delivered"))
     finally:
         signals.status_received.disconnect(dispatch_uid="once")
-    assert seen == ["sent"]
+        signals.message_status_changed.disconnect(dispatch_uid="moved")
+    assert seen == ["delivered"] and changes == [("queued", "delivered")]
 
 
 def test_prune_keeps_recent_and_failed_callbacks_and_refuses_a_short_retention(client, bot, sent_message):

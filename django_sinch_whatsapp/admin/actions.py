@@ -50,9 +50,19 @@ class ContactActionsMixin:
                 text = sinch_error_text(err) if isinstance(err, SinchAPIError) else str(err)
                 self.message_user(request, f"{bot.name}: {text}", messages.ERROR)  # type: ignore[attr-defined]
                 continue
-            if outcome.done:
+            pending = getattr(outcome, "pending", [])
+            answered = len(outcome.done) - len(pending)
+            if answered:
                 self.message_user(  # type: ignore[attr-defined]
-                    request, f"{bot.name}: {done_text} {len(outcome.done)} number(s).", messages.SUCCESS
+                    request, f"{bot.name}: {done_text} {answered} number(s).", messages.SUCCESS
+                )
+            if pending:
+                # The Conversation API answers a capability lookup later, by callback.
+                self.message_user(  # type: ignore[attr-defined]
+                    request,
+                    f"{bot.name}: asked Sinch about {len(pending)} number(s); the answers arrive by callback "
+                    "(capability 'lookup pending' until then).",
+                    messages.SUCCESS,
                 )
             for failed in outcome.failed:
                 self.message_user(  # type: ignore[attr-defined]

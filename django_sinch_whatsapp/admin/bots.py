@@ -13,12 +13,13 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
-from ..clients import client_for_bot, transport_for_bot
+from ..clients import transport_for_bot
 from ..exceptions import MessageValidationError, SinchAPIError, SinchConfigurationError
 from ..forms import SecretFieldsFormMixin, WriteOnlySecretField, WriteOnlySecretWidget
 from ..models import Bot
 from ..sensitive import mark_sensitive_post_parameters
 from ..services.guards import require_active
+from ..transports import get_transport, transport_names
 from ..transports.errors import FeatureNotSupported
 from .callbacks import CallbackRefusalsAdminMixin
 from .common import TenantScopedAdminMixin, sinch_error_text
@@ -155,32 +156,13 @@ class BotForm(SecretFieldsFormMixin, forms.ModelForm):
         for name, message in self.instance.missing_credentials(cleaned).items():
             if name in self.fields and name not in self.errors:
                 self.add_error(name, message)
-        transport = str(cleaned.get("transport") or self.instance.transport)
-        if transport == "conversation":
-            self._require_key_secret_again(cleaned, moves)
-        elif self.instance.pk and not self._typed("bearer_token"):
-            region = cleaned.get("region", self.instance.region)
-            override = cleaned.get("base_url_override") or ""
-            if moves:
-                self.add_error("bearer_token", _("Type the bearer token again to move the bot to another tenant."))
-            elif self.instance.needs_token_again(region=region, base_url_override=override):
-                self.add_error("bearer_token", _("Type the bearer token again when the region or base URL changes."))
+        # The transport's write-only secret must not follow the bot to another tenant or host by itself.
+        again = self.instance.secret_to_type_again(cleaned)
+        if again is not None and again[0] in self.fields and not self._typed(again[0]):
+            self.add_error(again[0], again[1])
         if moves and stored_key and not typed_key and not cleaned.get("remove_callback_key"):
             self.add_error("callback_key", _("Type the signing key again to move the bot to another tenant."))
         return cleaned
-
-    def _require_key_secret_again(self, cleaned: dict[str, Any], moves: bool) -> None:
-        """Like the bearer token: the access key secret must not follow a bot to another tenant or host."""
-        if not self.instance.pk or self._typed("key_secret"):
-            return
-        override = str(cleaned.get("base_url_override") or "").rstrip("/")
-        region = cleaned.get("conversation_region", self.instance.conversation_region)
-        if moves:
-            self.add_error("key_secret", _("Type the access key secret again to move the bot to another tenant."))
-        elif override != self.instance.base_url_override.rstrip("/") or region != self.instance.conversation_region:
-            self.add_error(
-                "key_secret", _("Type the access key secret again when the Conversation region or base URL changes.")
-            )
 
 
 @admin.register(Bot)
@@ -217,35 +199,26 @@ class BotAdmin(TenantScopedAdminMixin, TimestampsToTheSecondMixin, CallbackRefus
         secrets: list[str | list[str] | tuple[str, ...]] = ["callback_key", "previous_callback_key"]
         if obj is not None and self.has_change_permission(request, obj):
             secrets += ["keep_current_key_as_previous", "remove_callback_key", "remove_previous_callback_key"]
-        by_transport: dict[str, tuple[StrOrPromise, _FieldOpts]] = {
-            "whatsapp": (
-                _("Standalone WhatsApp API"),
-                {
-                    "fields": ["sinch_bot_id", "region", "bearer_token"],
-                    "description": _(
-                        "Used by bots on the 'whatsapp' transport (the standalone API, bot id and bearer token). "
-                        "The bearer token is write-only."
-                    ),
-                },
-            ),
-            "conversation": (
-                _("Conversation API"),
-                {
-                    "fields": ["project_id", "app_id", "key_id", "key_secret", "conversation_region"],
-                    "description": _(
-                        "Used by bots on the 'conversation' transport (the Conversation API's WhatsApp channel: "
-                        "project, app, access key). The access key secret is write-only."
-                    ),
-                },
-            ),
-        }
+        # Each registered transport's own fieldset (its title, fields and description).
+        by_transport: dict[str, tuple[StrOrPromise, _FieldOpts]] = {}
+        for name in transport_names():
+            try:
+                cls = get_transport(name)
+            except (ImportError, SinchConfigurationError):
+                continue
+            fields: list[str | list[str] | tuple[str, ...]] = [
+                field for field in cls.form_fields if field in self.form.base_fields
+            ]
+            if fields:
+                options: _FieldOpts = {"fields": fields, "description": cls.form_description}
+                by_transport[name] = (cls.form_title or name, options)
         chosen = obj.transport if obj is not None else None
         transports: _Fieldsets = []
-        for name, (title, options) in by_transport.items():
+        for name, (title, fieldset) in by_transport.items():
             if chosen is not None and name != chosen:
                 # Another transport's fields stay reachable (to switch a bot over), folded away.
-                options = {**options, "classes": ("collapse",)}
-            transports.append((title, options))
+                fieldset = {**fieldset, "classes": ("collapse",)}
+            transports.append((title, fieldset))
         transports.sort(key=lambda fieldset: "classes" in fieldset[1])  # the bot's own transport first
         fieldsets: _Fieldsets = [
             (
@@ -324,21 +297,12 @@ class BotAdmin(TenantScopedAdminMixin, TimestampsToTheSecondMixin, CallbackRefus
     @admin.action(description=_("Verify credentials with Sinch"), permissions=["change"])
     def verify_credentials(self, request: HttpRequest, queryset: QuerySet[Bot]) -> None:
         for bot in queryset:
-            where = f"{bot.name} ({bot.sinch_bot_id}, {bot.get_region_display()})"
-            if bot.transport == "conversation":
-                where = f"{bot.name} (Conversation app {bot.app_id}, {bot.conversation_region})"
-            if bot.base_url_override:
-                where = f"{bot.name} ({bot.sinch_bot_id or bot.app_id}, base URL override)"
+            where = str(bot)  # name, Sinch id or app, and where requests go: never a secret
             try:
                 require_active(bot, "verify its credentials")
-                if bot.transport == "conversation":
-                    # An OAuth token is issued only for a valid access key id and secret.
-                    transport_for_bot(bot).client.tokens.token()
-                else:
-                    # whatsapp-media-provider.md: listing providers is a read-only call that needs
-                    # a valid token for this bot on its region's host. Its answer may hold provider
-                    # passwords, so nothing of it is shown.
-                    client_for_bot(bot).request("GET", "provision/provider", idempotent=True)
+                # Each transport's own cheap call: an OAuth token, or a read-only listing; nothing of the
+                # answer is shown (it may hold provider passwords).
+                transport_for_bot(bot).verify_credentials()
             except SinchAPIError as err:
                 self.message_user(request, f"{where}: {sinch_error_text(err)}", messages.ERROR)
             except (SinchConfigurationError, MessageValidationError, FeatureNotSupported) as err:

@@ -68,6 +68,7 @@ class ContactAdmin(
         "opt_in_source",
         "capability",
         "capability_checked_at",
+        "capability_requested_at",
         "message_links",
         "created_at",
         "updated_at",

@@ -87,7 +87,7 @@ class BotContactActions:
         """Ask Sinch which numbers can receive WhatsApp messages (``capable`` maps each number to the answer)."""
         bot = self.get_object()  # type: ignore[attr-defined]
         outcome = services.check_capability(bot, _numbers(request))
-        return numbers_response(outcome, {"capable": outcome.capable})
+        return numbers_response(outcome, {"capable": outcome.capable, "pending": outcome.pending})
 
 
 def _numbers(request: Request) -> list[str]:

@@ -166,13 +166,14 @@ class OneErrorShapeMixin:
 
 
 def sinch_error_body(err: SinchAPIError) -> dict[str, Any]:
-    code = {
-        SinchBadRequest: "sinch_bad_request",
-        SinchUnauthorized: "sinch_unauthorized",
-        SinchRequestMayHaveBeenSent: "sinch_outcome_unknown",
-    }.get(type(err))
-    if code is None:
-        code = "sinch_unavailable" if isinstance(err, SinchUnavailable) else "sinch_error"
+    # By kind, subclasses included (a transport's own 401 is still ``sinch_unauthorized``); most specific first.
+    kinds: tuple[tuple[type[SinchAPIError], str], ...] = (
+        (SinchRequestMayHaveBeenSent, "sinch_outcome_unknown"),
+        (SinchBadRequest, "sinch_bad_request"),
+        (SinchUnauthorized, "sinch_unauthorized"),
+        (SinchUnavailable, "sinch_unavailable"),
+    )
+    code = next((name for kind, name in kinds if isinstance(err, kind)), "sinch_error")
     return {
         "code": code,
         "message": err.message,

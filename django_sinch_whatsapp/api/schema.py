@@ -112,6 +112,13 @@ class CapabilityOutcomeSerializer(NumbersOutcomeSerializer):
     capable = serializers.DictField(
         child=serializers.BooleanField(), help_text="Each E.164 number Sinch answered for: WhatsApp or not."
     )
+    pending = serializers.ListField(
+        child=serializers.CharField(),
+        help_text=(
+            "E.164 numbers whose answer comes later by callback (Conversation API bots): their contacts show "
+            "capability 'pending' until it arrives."
+        ),
+    )
 
 
 INVALID_INPUT = OpenApiResponse(

@@ -17,7 +17,6 @@ from ..models import (
     StatusEvent,
     validate_base_url_override,
 )
-from ..models.bots import SECRET_CREDENTIAL
 
 
 class CallbackRefusalsSerializer(serializers.Serializer):
@@ -131,35 +130,17 @@ class BotSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(missing)
         if not isinstance(bot, Bot):
             return attrs
-        secret = SECRET_CREDENTIAL.get(str(attrs.get("transport") or bot.transport), "bearer_token")
-        if secret != "bearer_token":
-            if secret not in attrs and (
-                bot.moves_tenant(getattr(attrs.get("tenant"), "pk", None))
-                or attrs.get("base_url_override", bot.base_url_override).rstrip("/")
-                != bot.base_url_override.rstrip("/")
-                or attrs.get("conversation_region", bot.conversation_region) != bot.conversation_region
-            ):
-                raise serializers.ValidationError(
-                    {secret: "Type the secret again when the tenant, region or base URL changes."}
-                )
-            return attrs
+        # The transport's write-only secret (and the signing key) must not follow the bot to another tenant
+        # or host by itself: whoever moves it must hold them.
+        errors: dict[str, str] = {}
+        again = bot.secret_to_type_again(attrs)
+        if again is not None and not attrs.get(again[0]):
+            errors[again[0]] = again[1]
         tenant = attrs.get("tenant")
-        if bot.moves_tenant(tenant.pk if tenant is not None else None):
-            # Like a change of host: whoever moves a bot to another tenant must hold its secrets.
-            missing = {"bearer_token": "Type the bearer token again to move the bot to another tenant."}
-            if bot.callback_key and not attrs.get("callback_key"):
-                missing["callback_key"] = "Type the signing key again to move the bot to another tenant."
-            if "bearer_token" in attrs:
-                missing.pop("bearer_token")
-            if missing:
-                raise serializers.ValidationError(missing)
-        if "bearer_token" not in attrs:
-            region = attrs.get("region", bot.region)
-            override = attrs.get("base_url_override", bot.base_url_override)
-            if bot.needs_token_again(region=region, base_url_override=override):
-                raise serializers.ValidationError(
-                    {"bearer_token": "Type the bearer token again when the region or base URL changes."}
-                )
+        if bot.moves_tenant(getattr(tenant, "pk", None)) and bot.callback_key and not attrs.get("callback_key"):
+            errors["callback_key"] = "Type the signing key again to move the bot to another tenant."
+        if errors:
+            raise serializers.ValidationError(errors)
         return attrs
 
     def validate_tenant(self, tenant: Any) -> Any:
@@ -311,6 +292,7 @@ class ContactSerializer(serializers.ModelSerializer):
             "opt_in_source",
             "capability",
             "capability_checked_at",
+            "capability_requested_at",
             "last_inbound_at",
             "window_ends_at",
             "window_open",

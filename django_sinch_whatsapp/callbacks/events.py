@@ -73,8 +73,56 @@ class InboundNotification:
 
 
 @dataclass(frozen=True)
+class CapabilityNotification:
+    """The answer to an asynchronous capability lookup (the Conversation API's ``capability_notification``).
+
+    ``capable`` is True when the number can be reached on WhatsApp, False when it
+    cannot, None when the channel does not say (``CAPABILITY_UNKNOWN``);
+    ``capability_status`` keeps the transport's own word. ``request_id`` is what
+    the lookup sent, ``identity_e164`` the contact's number (empty when the
+    identity is no phone number: nothing is applied then).
+    """
+
+    request_id: str
+    identity: str
+    identity_e164: str
+    capable: bool | None
+    capability_status: str
+    reason: dict[str, Any] = field(default_factory=dict)
+    timestamp: datetime | None = None
+    raw: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class ConsentNotification:
+    """An opt-in or opt-out was registered, or refused (``opt_in_notification`` / ``opt_out_notification``).
+
+    ``kind`` is ``opt_in`` or ``opt_out``; ``succeeded`` when it was registered,
+    ``failed`` when Sinch refused it (``OPT_IN_FAILED``/``OPT_OUT_FAILED``;
+    ``error_code`` then says why); neither when the channel has no opt-in
+    (``*_STATUS_UNSPECIFIED``): nothing is applied then.
+    """
+
+    kind: str
+    request_id: str
+    identity: str
+    identity_e164: str
+    succeeded: bool
+    status: str
+    error_code: str = ""
+    failed: bool = False
+    timestamp: datetime | None = None
+    raw: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
 class ParsedCallback:
-    """A whole callback: a callback may carry statuses and notifications together."""
+    """A whole callback: a callback may carry statuses and notifications together.
+
+    ``capabilities`` and ``consents`` are the answers of asynchronous capability
+    lookups and opt-in/opt-out registrations (only the Conversation API sends
+    them); processing applies them to contacts.
+    """
 
     statuses: list[StatusUpdate] = field(default_factory=list)
     contacts: list[ContactProfile] = field(default_factory=list)
@@ -82,6 +130,8 @@ class ParsedCallback:
     #: Entries we could not read (each the raw object), kept to be surfaced.
     unreadable: list[Any] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict, compare=False)
+    capabilities: list[CapabilityNotification] = field(default_factory=list)
+    consents: list[ConsentNotification] = field(default_factory=list)
 
 
 class CallbackParseError(ValueError):

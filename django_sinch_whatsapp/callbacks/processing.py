@@ -4,7 +4,8 @@
 :func:`apply_in_savepoint` applies them inside a savepoint of the transaction
 that INSERTed the callback, so a failure rolls back to it and is recorded on
 the stored row (DESIGN.md rule 5). The work itself is set-based, a constant
-number of queries whatever a callback holds: :mod:`.statuses` and :mod:`.inbound`.
+number of queries whatever a callback holds: :mod:`.statuses`, :mod:`.inbound` and
+:mod:`.contacts` (capability answers and consent changes).
 
 Idempotent (unique constraints decide, not memory) and order-proof.
 """
@@ -22,6 +23,7 @@ from django.utils import timezone
 
 from .. import signals
 from ..models import CallbackEvent, InboundMessage, ProcessingState, StatusEvent
+from .contacts import applicable_capability, applicable_consent, apply_capabilities, apply_consents
 from .events import CallbackParseError, ParsedCallback
 from .inbound import record_inbound, record_inbound_set
 from .parsing import parse_callback
@@ -107,12 +109,19 @@ def prepare(
 
 
 def _surfaced(parsed: ParsedCallback) -> list[str]:
-    """What a callback carries beyond statuses and messages (capability, consent, app events): kept, and said."""
+    """What a callback carries that is kept but not applied (app events; answers naming no phone number,
+    consent of a channel without opt-in): said on the stored row."""
     notes = []
-    for name in ("capabilities", "consents", "app_events"):
-        items = getattr(parsed, name, None)
-        if items:
-            notes.append(f"{len(items)} {name.replace('_', ' ')} stored, not applied")
+    skipped = [c for c in parsed.capabilities if not applicable_capability(c)]
+    if skipped:
+        notes.append(f"{len(skipped)} capability answer(s) naming no phone number stored, not applied")
+    for consent in parsed.consents:
+        if not applicable_consent(consent):
+            status = consent.status or "no status"
+            notes.append(f"{consent.kind or 'consent'} notification ({status}) stored, not applied")
+    app_events = getattr(parsed, "app_events", None)  # a transport's own events, beyond the normalized ones
+    if app_events:
+        notes.append(f"{len(app_events)} app events stored, not applied")
     return notes
 
 
@@ -171,11 +180,16 @@ def _finish(event: CallbackEvent, state: str, error: str) -> None:
 
 
 def apply_parsed(bot: Bot, parsed: ParsedCallback, *, callback: CallbackEvent | None = None) -> list[str]:
-    """Apply statuses and notifications (constant queries); returns the ids of new orphan reports."""
+    """Apply statuses, notifications, capability answers and consent changes (constant queries);
+    returns the ids of new orphan reports."""
     orphans: list[str] = []
     if parsed.statuses:
         _, orphans = apply_statuses(bot, parsed.statuses, callback=callback)
     if parsed.notifications:
         profiles = {c.wa_id_e164: c.profile_name for c in parsed.contacts if c.profile_name}
         record_inbound_set(bot, parsed.notifications, callback=callback, profiles=profiles)
+    if parsed.capabilities:
+        apply_capabilities(bot, parsed.capabilities)
+    if parsed.consents:
+        apply_consents(bot, parsed.consents)
     return orphans

@@ -1,9 +1,9 @@
-"""Who may post to a bot's webhook: one function per signature scheme, picked by the view.
+"""Who may post to a bot's webhook: the bot's transport checks its own signature scheme.
 
-The standalone API's HMAC headers (:mod:`.signature`) keep their own function;
-every other transport verifies through its ``Transport.verify_signature`` (the
-Conversation API's ``x-sinch-webhook-*`` scheme), with the same Verification
-(and so the same nonce replay protection) coming out.
+Nothing here knows a scheme: :func:`verify_callback` asks the bot's transport
+whether the callback is signed, for its nonce and to verify it, and applies the
+same rules to every transport (signing keys, ``REQUIRE_SIGNED_CALLBACKS``, the
+key fingerprint and nonce kept for replay detection).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from django.utils.crypto import salted_hmac
 
 from ..conf import app_settings
 from ..models import Bot, SignatureVerdict
-from .signature import SignatureError, SignatureHeaders, verify
+from .signature import SignatureError
 
 #: The salt of :func:`key_fingerprint`; changing it breaks replay detection of stored nonces.
 FINGERPRINT_SALT = "django_sinch_whatsapp.callback-key-fingerprint"
@@ -39,49 +39,30 @@ def key_fingerprint(key: str) -> str:
     return salted_hmac(FINGERPRINT_SALT, key, algorithm="sha256").hexdigest()
 
 
-def verify_sinch_whatsapp(bot: Bot, headers: Mapping[str, str], body: bytes) -> Verification:
-    """whatsapp-callback.md, "Signature". Raises :class:`SignatureError` with a reason safe to show."""
-    signature = SignatureHeaders.from_headers(headers)
-    keys = bot.signing_keys()
-    if keys:
-        if signature is None:
-            raise SignatureError("unsigned callback for a bot with a signing key")
-        label = verify(signature, body, keys)
-        key = dict(keys)[label]
-        return Verification(SignatureVerdict.VALID, label, key_fingerprint(key), signature.nonce)
-    if app_settings.REQUIRE_SIGNED_CALLBACKS:
-        raise SignatureError("bot has no signing key and REQUIRE_SIGNED_CALLBACKS is on")
-    # Accepted unsigned (the project chose so); a nonce still helps dedupe, per bot.
-    return Verification(
-        SignatureVerdict.UNSIGNED_ACCEPTED,
-        "",
-        f"unsigned:{bot.pk}",
-        signature.nonce if signature else "",
-    )
+def verify_callback(bot: Bot, headers: Mapping[str, str], body: bytes) -> Verification:
+    """Verify a callback with the bot's transport's own scheme; raises :class:`SignatureError` (safe to show).
 
-
-def verify_with_transport(bot: Bot, headers: Mapping[str, str], body: bytes) -> Verification:
-    """The bot's transport's own scheme (the Conversation API's x-sinch-webhook-* headers, with its
-    timestamp tolerance); the nonce goes to the same replay machinery as the legacy one."""
+    Each transport owns its headers and algorithm (the standalone API's
+    ``sinch-whatsapp-callback-signature``, whatsapp-callback.md; the Conversation
+    API's ``x-sinch-webhook-signature`` with its timestamp tolerance) behind
+    :meth:`~django_sinch_whatsapp.transports.base.Transport.verify_signature`;
+    what is decided here is the same for all: a bot with a signing key takes only
+    signed callbacks, one without takes unsigned ones only when
+    ``REQUIRE_SIGNED_CALLBACKS`` is off, and the nonce goes to the one replay check.
+    """
     from ..clients import verifier_for_bot
 
     transport = verifier_for_bot(bot)
+    signed = transport.signature_present(headers)
+    # Incomplete signature headers are refused here, signing key or not.
+    nonce = transport.signature_nonce(headers) if signed else ""
     keys = bot.signing_keys()
-    nonce = transport.signature_nonce(headers) if transport.signature_present(headers) else ""
     if keys:
-        if not transport.signature_present(headers):
-            raise SignatureError(f"unsigned callback for a bot with a signing key ({transport.name} scheme)")
+        if not signed:
+            raise SignatureError("unsigned callback for a bot with a signing key")
         label = transport.verify_signature(headers, body, keys)
         return Verification(SignatureVerdict.VALID, label, key_fingerprint(dict(keys)[label]), nonce)
     if app_settings.REQUIRE_SIGNED_CALLBACKS:
         raise SignatureError("bot has no signing key and REQUIRE_SIGNED_CALLBACKS is on")
+    # Accepted unsigned (the project chose so); a nonce still helps dedupe, per bot.
     return Verification(SignatureVerdict.UNSIGNED_ACCEPTED, "", f"unsigned:{bot.pk}", nonce)
-
-
-def verify_callback(bot: Bot, headers: Mapping[str, str], body: bytes) -> Verification:
-    """Verify with the bot's transport's scheme; raises SignatureError."""
-    from ..transports import DEFAULT_TRANSPORT
-
-    if bot.transport == DEFAULT_TRANSPORT:
-        return verify_sinch_whatsapp(bot, headers, body)  # the legacy path, unchanged (and import-free)
-    return verify_with_transport(bot, headers, body)

@@ -1,7 +1,6 @@
 """Models, one module per area; import them from here."""
 
 from .bots import (
-    REQUIRED_CREDENTIALS,
     Bot,
     ConversationRegion,
     MessagingTier,
@@ -30,7 +29,6 @@ __all__ = [
     "CUSTOMER_CARE_WINDOW",
     "FINAL_STATES",
     "LOCKED_STATES",
-    "REQUIRED_CREDENTIALS",
     "STATE_RANK",
     "TERMINAL_STATES",
     "Bot",

@@ -78,13 +78,20 @@ def transport_choices() -> list[tuple[str, str]]:
     return [(name, name) for name in transport_names()]
 
 
-#: The write-only secret each built-in transport sends to Sinch: typed again when the bot moves (host, tenant).
-SECRET_CREDENTIAL: dict[str, str] = {"whatsapp": "bearer_token", "conversation": "key_secret"}
-#: The credential fields each built-in transport needs (model, admin form and API validate with it).
-REQUIRED_CREDENTIALS: dict[str, tuple[str, ...]] = {
-    "whatsapp": ("sinch_bot_id", "bearer_token"),
-    "conversation": ("project_id", "app_id", "key_id", "key_secret", "conversation_region"),
-}
+def _transport_class(name: str) -> Any:
+    """The registered transport class, or None for a name nobody registered (the field's choices say so)."""
+    from ..transports import UnknownTransport, get_transport
+
+    try:
+        return get_transport(name)
+    except UnknownTransport:
+        return None
+
+
+def required_credentials(transport: str) -> tuple[str, ...]:
+    """The credential fields a transport needs (its ``credential_fields``); model, admin form and API check them."""
+    cls = _transport_class(transport)
+    return tuple(cls.credential_fields) if cls is not None else ()
 
 
 class BotQuerySet(models.QuerySet["Bot"]):
@@ -263,19 +270,9 @@ class Bot(models.Model):
         ]
 
     def __str__(self) -> str:
-        if self.transport != "whatsapp":
-            where = f"{self.transport} {self.conversation_region.upper()}".rstrip()
-            if self.base_url_override:
-                from urllib.parse import urlsplit
-
-                where += f" via {urlsplit(self.base_url_override).netloc}"
-            return f"{self.name} ({self.app_id or self.project_id}, {where})"
-        where = self.region.upper()
-        if self.base_url_override:
-            from urllib.parse import urlsplit
-
-            where += f" via {urlsplit(self.base_url_override).netloc}"
-        return f"{self.name} ({self.sinch_bot_id}, {where})"
+        # Each transport says what Sinch calls the bot and where its requests go.
+        cls = _transport_class(self.transport)
+        return str(cls.bot_label(self)) if cls is not None else f"{self.name} ({self.transport})"
 
     def __repr__(self) -> str:
         return (
@@ -303,20 +300,38 @@ class Bot(models.Model):
         given = given or {}
         transport = str(given.get("transport") or self.transport)
         missing = {}
-        for name in REQUIRED_CREDENTIALS.get(transport, ()):
+        for name in required_credentials(transport):
             value = given.get(name) or getattr(self, name)
             if not value:
                 label = getattr(self._meta.get_field(name), "verbose_name", name)
                 missing[name] = f"{label} is required for a bot on the {transport!r} transport."
         return missing
 
-    def needs_token_again(self, *, region: str, base_url_override: str, tenant_id: Any = None) -> bool:
-        """Changing where requests go needs the token typed again: it must not follow by itself."""
-        if self.pk is None:
-            return False
-        if self.moves_tenant(tenant_id):
-            return True
-        return (region, base_url_override.rstrip("/")) != (self.region, self.base_url_override.rstrip("/"))
+    def secret_to_type_again(self, given: dict[str, Any]) -> tuple[str, str] | None:
+        """``(field, message)`` when saving ``given`` needs the transport's secret typed again, else None.
+
+        Whoever moves a stored bot to another tenant, or changes where its requests
+        go (the transport's ``location_fields``: region, base URL), must type its
+        write-only secret (``secret_field``: the bearer token, the access key
+        secret) again, or the stored one would follow by itself. The caller
+        checks whether it was typed; ``given`` is a form's or serializer's values.
+        """
+        cls = _transport_class(str(given.get("transport") or self.transport))
+        if self.pk is None or cls is None or not cls.secret_field:
+            return None
+        label = self._label(cls.secret_field)
+        tenant = given.get("tenant")
+        if self.moves_tenant(getattr(tenant, "pk", tenant)):
+            return cls.secret_field, f"Type the {label} again to move the bot to another tenant."
+        for name in cls.location_fields:
+            stored = str(getattr(self, name) or "").rstrip("/")
+            if str(given.get(name, stored) or "").rstrip("/") != stored:
+                where = " or ".join(self._label(field) for field in cls.location_fields)
+                return cls.secret_field, f"Type the {label} again when the {where} changes."
+        return None
+
+    def _label(self, name: str) -> str:
+        return str(getattr(self._meta.get_field(name), "verbose_name", name))
 
     def moves_tenant(self, tenant_id: Any) -> bool:
         """Whether saving with ``tenant_id`` hands this stored bot, and its secrets, to another tenant.

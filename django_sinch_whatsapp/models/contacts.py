@@ -25,6 +25,8 @@ class Capability(models.TextChoices):
     UNKNOWN = "unknown", _("unknown")
     CAPABLE = "capable", _("has WhatsApp")
     NOT_CAPABLE = "not_capable", _("no WhatsApp")
+    #: Asked, answer not in yet: the Conversation API answers a lookup later, by callback.
+    PENDING = "pending", _("lookup pending")
 
 
 class Contact(models.Model):
@@ -43,7 +45,18 @@ class Contact(models.Model):
         help_text=_("Who or what recorded the last opt-in/out."),
     )
     capability = models.CharField(_("WhatsApp"), max_length=16, choices=Capability.choices, default=Capability.UNKNOWN)
-    capability_checked_at = models.DateTimeField(_("WhatsApp checked at"), null=True, blank=True)
+    capability_checked_at = models.DateTimeField(
+        _("WhatsApp checked at"), null=True, blank=True, help_text=_("When the last capability answer was recorded.")
+    )
+    capability_requested_at = models.DateTimeField(
+        _("WhatsApp lookup asked at"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "When a capability lookup was last asked. On the Conversation API the answer comes later by "
+            "callback; until then the capability is 'lookup pending'."
+        ),
+    )
     last_inbound_at = models.DateTimeField(
         _("last message from the contact"),
         null=True,

@@ -77,7 +77,7 @@ def dispatch(
     segments = [segment for segment in path.split("/") if segment]
     # The Conversation API wire lives under its own prefix (sandbox/conversation/).
     if segments and segments[0] == conversation_routes.PREFIX:
-        return conversation_routes.dispatch(sandbox.conversation, method, segments[1:], headers, raw_body)
+        return conversation_routes.dispatch(sandbox.conversation, method, segments[1:], headers, raw_body, query)
     if len(segments) < 4 or segments[0] not in REGIONS or segments[1:3] != ["whatsapp", "v1"]:
         return error(404, f"No endpoint {method} {path}"), None
     region, bot_id, rest = segments[0], unquote(segments[3]), segments[4:]

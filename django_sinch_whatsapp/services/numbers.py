@@ -3,7 +3,8 @@
 Numbers are normalized like recipients of a send (``+46 73-200 11 22`` ->
 ``46732001122`` on the wire, ``+46732001122`` on contacts); invalid ones are
 reported per number in the outcome while the valid ones are still sent, in
-requests of at most 20 numbers. A batch Sinch refuses is reported with its
+requests of as many numbers as the bot's transport takes (20 on the standalone
+API, 1 on the Conversation API). A batch Sinch refuses is reported with its
 error and the other batches still go.
 """
 
@@ -14,11 +15,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..client.client import MAX_NUMBERS_PER_REQUEST, SinchWhatsAppClient
-from ..clients import client_for_bot
+from ..clients import transport_for_bot
 from ..exceptions import SinchAPIError
 from ..models import Bot
 from ..phone import Recipient
+from ..transports.base import Transport
 from .guards import require_active
 from .recipients import RejectedRecipient, default_region_for, normalize_numbers
 
@@ -55,9 +56,14 @@ class NumbersOutcome:
 
 @dataclass
 class CapabilityOutcome(NumbersOutcome):
-    """``capable`` maps each E.164 number Sinch answered for to its WhatsApp capability."""
+    """``capable`` maps each E.164 number Sinch answered for to its WhatsApp capability.
+
+    ``pending`` lists the numbers whose answer comes later by callback (the
+    Conversation API): their contacts are ``lookup pending`` until it arrives.
+    """
 
     capable: dict[str, bool] = field(default_factory=dict)
+    pending: list[str] = field(default_factory=list)
 
 
 # -- numbers ----------------------------------------------------------------------------------------
@@ -66,22 +72,23 @@ class CapabilityOutcome(NumbersOutcome):
 def _in_batches(
     bot: Bot,
     numbers: Sequence[str] | str,
-    call: Callable[[SinchWhatsAppClient, list[str]], Any],
+    call: Callable[[Transport, list[str]], Any],
     on_success: Callable[[list[Recipient], Any], None] | None = None,
     outcome: NumbersOutcome | None = None,
 ) -> NumbersOutcome:
-    """Normalize, then ``call(client, wire_numbers)`` per batch of 20; record successes as they come."""
+    """Normalize, then ``call(transport, wire_numbers)`` per batch the transport takes; record successes."""
     require_active(bot)
     recipients, rejected = normalize_numbers(
         numbers, field="numbers", allow_groups=False, default_region=default_region_for(bot)
     )
     outcome = outcome if outcome is not None else NumbersOutcome()
     outcome.rejected.extend(rejected)
-    client = client_for_bot(bot)
-    for start in range(0, len(recipients), MAX_NUMBERS_PER_REQUEST):
-        batch = recipients[start : start + MAX_NUMBERS_PER_REQUEST]
+    transport = transport_for_bot(bot)
+    size = transport.recipients_per_request
+    for start in range(0, len(recipients), size):
+        batch = recipients[start : start + size]
         try:
-            answer = call(client, [item.wire for item in batch])
+            answer = call(transport, [item.wire for item in batch])
         except SinchAPIError as err:
             logger.warning("Bot %s: %d number(s) not provisioned: %s", bot.pk, len(batch), err)
             outcome.failed.append(FailedBatch([item.e164 for item in batch], err))

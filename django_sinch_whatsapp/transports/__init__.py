@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.utils.module_loading import import_string
 
-from .base import Feature, SentMessage, Transport, WireRequest
+from .base import CapabilityAnswer, Feature, SentMessage, Transport, WireRequest
 from .errors import FeatureNotSupported, UnknownTransport
 
 #: name -> dotted path of the Transport subclass.
@@ -74,6 +74,7 @@ def transports_with(feature: Feature) -> tuple[str, ...]:
 __all__ = [
     "BUILTIN_TRANSPORTS",
     "DEFAULT_TRANSPORT",
+    "CapabilityAnswer",
     "Feature",
     "FeatureNotSupported",
     "SentMessage",

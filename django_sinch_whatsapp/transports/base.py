@@ -12,7 +12,10 @@ plus :mod:`.events`), and never branches on the transport. A transport owns:
 * its callback signature scheme (:meth:`Transport.signature_present`,
   :meth:`Transport.verify_signature`) and callback parsing (:meth:`Transport.parse_callback`);
 * mapping its errors into our error tree (its client raises ``SinchAPIError`` subclasses);
-* which optional features it has (:attr:`Transport.features`, :meth:`Transport.require`).
+* which optional features it has (:attr:`Transport.features`, :meth:`Transport.require`), and the
+  calls behind them: capability lookups (:meth:`Transport.check_capability`, answered at once or later
+  by callback), opt-in and opt-out (:meth:`Transport.opt_in`, :meth:`Transport.opt_out`), mark as
+  read, message lookup.
 
 A new transport is one package with a ``Transport`` subclass and one line in
 :data:`django_sinch_whatsapp.transports.BUILTIN_TRANSPORTS` (or the
@@ -26,10 +29,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..callbacks.events import ParsedCallback, StatusUpdate
 from .errors import FeatureNotSupported
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class Feature(enum.StrEnum):
@@ -44,7 +50,10 @@ class Feature(enum.StrEnum):
     SYNCHRONOUS_CAPABILITY = "synchronous capability"
     #: Capability lookups at all (answered later by a callback on Conversation).
     CAPABILITY = "capability"
+    #: Opt-in/opt-out registration (optional on Conversation: WhatsApp needs none there, docs README).
     OPT_IN = "opt-in and opt-out"
+    #: The standalone API's deprecated ``POST /provision/optout`` (whatsapp-opt-in-and-outs.md).
+    DEPRECATED_OPT_OUT = "the deprecated opt-out endpoint (POST /provision/optout)"
     MARK_AS_READ = "mark as read"
     #: Fetch one message's current state from Sinch (reconciliation).
     MESSAGE_LOOKUP = "message lookup"
@@ -78,6 +87,22 @@ class SentMessage:
     raw: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
+@dataclass(frozen=True)
+class CapabilityAnswer:
+    """What a transport learnt from a capability lookup of one number.
+
+    ``recipient`` is the number as Sinch named it (digits, perhaps with ``+``).
+    ``capable`` is True/False when Sinch answered in the same call (the standalone
+    API), None when it did not say; ``pending`` when the answer comes later by a
+    callback (the Conversation API's ``capability:query``), ``request_id`` naming it.
+    """
+
+    recipient: str
+    capable: bool | None = None
+    pending: bool = False
+    request_id: str = ""
+
+
 class Transport(ABC):
     """One way to reach WhatsApp through Sinch; subclasses set the class attributes.
 
@@ -98,12 +123,45 @@ class Transport(ABC):
     #: report has named in that time, while the webhook demonstrably received and applied callbacks, was
     #: never taken (``services.lost_sends``). None when silence proves nothing (reports not promised).
     reports_arrive_within: ClassVar[timedelta | None] = None
+    #: ``Bot`` fields holding this transport's credentials, all required (model, admin form and API check them).
+    credential_fields: ClassVar[tuple[str, ...]] = ()
+    #: The write-only credential sent to Sinch: typed again when the bot moves (tenant, or where requests go).
+    secret_field: ClassVar[str] = ""
+    #: ``Bot`` fields that say where requests go; changing one needs ``secret_field`` typed again.
+    location_fields: ClassVar[tuple[str, ...]] = ("base_url_override",)
+    #: The admin form's fieldset of this transport: its title, fields and description.
+    form_title: ClassVar[StrOrPromise] = ""
+    form_fields: ClassVar[tuple[str, ...]] = ()
+    form_description: ClassVar[StrOrPromise] = ""
 
     def __init__(self, client: Any = None) -> None:
         self.client = client
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
+
+    @classmethod
+    def from_bot(cls, bot: Any) -> Transport:
+        """This transport for ``bot`` with its HTTP client (pooled per bot and credentials where it pays).
+
+        Only :func:`django_sinch_whatsapp.clients.transport_for_bot` calls it. The
+        default has no client: a project's transport overrides it.
+        """
+        return cls()
+
+    @classmethod
+    def bot_label(cls, bot: Any) -> str:
+        """``str(bot)``: its name, what Sinch calls it and where requests go (never a secret)."""
+        where = bot.transport
+        if bot.base_url_override:
+            from urllib.parse import urlsplit
+
+            where += f" via {urlsplit(bot.base_url_override).netloc}"
+        return f"{bot.name} ({where})"
+
+    def verify_credentials(self) -> None:
+        """A cheap call that proves Sinch accepts the bot's credentials; raises the error tree otherwise."""
+        raise NotImplementedError(f"{type(self).__name__} cannot verify its credentials")
 
     # -- features ---------------------------------------------------------------------------------------
 
@@ -144,6 +202,25 @@ class Transport(ABC):
     @abstractmethod
     def send(self, request: WireRequest) -> list[SentMessage]:
         """Make one request with ``self.client``; one ``SentMessage`` per recipient, or a ``SinchAPIError``."""
+
+    # -- operations on numbers ---------------------------------------------------------------------------
+    # Services call these with at most ``recipients_per_request`` numbers (digits, no ``+``) at a time and
+    # record the effect once the call returned; Sinch's refusals are raised as the error tree.
+
+    def check_capability(self, recipients: Sequence[str]) -> list[CapabilityAnswer]:
+        """Whether each number can be reached on WhatsApp: answered now, or ``pending`` (a callback follows)."""
+        self.require(Feature.CAPABILITY)
+        raise NotImplementedError(f"{type(self).__name__} lists capability but does not implement it")
+
+    def opt_in(self, recipients: Sequence[str]) -> None:
+        """Register the numbers' opt-in (a transport may confirm it later by callback)."""
+        self.require(Feature.OPT_IN)
+        raise NotImplementedError(f"{type(self).__name__} lists opt-in but does not implement it")
+
+    def opt_out(self, recipients: Sequence[str], *, deprecated_endpoint: bool = False) -> None:
+        """Register the numbers' opt-out; ``deprecated_endpoint`` only where :attr:`Feature.DEPRECATED_OPT_OUT` is."""
+        self.require(Feature.OPT_IN)
+        raise NotImplementedError(f"{type(self).__name__} lists opt-out but does not implement it")
 
     # -- operations on one message ----------------------------------------------------------------------
 

@@ -34,6 +34,16 @@ class ConversationNotFound(SinchNotFound):
     )
 
 
+class ConsentRegistrationNotFound(ConversationNotFound):
+    """404 from ``optins:register``/``optouts:register``, which the Conversation API may no longer offer."""
+
+    default_hint = (
+        "Opt-in and opt-out registration is optional on the Conversation API: WhatsApp needs none there and "
+        "Sinch may no longer answer optins:register/optouts:register (a 404). Check also the region and the "
+        "project/app id (an app lives in one region)."
+    )
+
+
 class ConversationUnauthorized(SinchUnauthorized):
     """401 from the Conversation API or its token endpoint: the access key or the OAuth token is wrong."""
 

@@ -238,11 +238,19 @@ def check_body(schema_name: str, body: Any) -> list[str]:
     return violations
 
 
-def check_request(method: str, path: str, body: Any) -> list[str]:
-    """Violations of one request; an operation the contract does not list is itself a violation."""
+def operation_for(method: str, path: str) -> tuple[bool, str | None]:
+    """``(known, body schema)`` of the operation ``method path`` is (schema None: a request without body)."""
     for op_method, pattern, schema_name in OPERATIONS:
         if op_method == method.upper() and pattern.match(path):
-            if schema_name is None:
-                return [] if body in (None, b"", "") else [f"[no-body] body: {method} {path} takes no body"]
-            return check_body(schema_name, body)
-    return [f"[unknown-operation] path: {method} {path} is not in the Conversation contract"]
+            return True, schema_name
+    return False, None
+
+
+def check_request(method: str, path: str, body: Any) -> list[str]:
+    """Violations of one request; an operation the contract does not list is itself a violation."""
+    known, schema_name = operation_for(method, path)
+    if not known:
+        return [f"[unknown-operation] path: {method} {path} is not in the Conversation contract"]
+    if schema_name is None:
+        return [] if body in (None, b"", "") else [f"[no-body] body: {method} {path} takes no body"]
+    return check_body(schema_name, body)

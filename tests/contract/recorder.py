@@ -1,11 +1,13 @@
-"""Capture every request that ``SinchWhatsAppClient`` puts on the wire.
+"""Capture every request the package's Sinch clients put on the wire: both transports.
 
-:meth:`Recorder.install` wraps ``requests.Session.send``; the wrapper records only sessions made by
-``django_sinch_whatsapp.client.session.build_session``, recognised by their ``BearerAuth`` (the package's
-own auth class, which nothing else uses), so the webhook calls, the sandbox's callbacks and the tests'
-own ``requests.get`` are left alone. What is kept is what the contract is about: method, path (with the
-base URL and any sandbox region prefix such as ``/us1`` taken off), query, JSON body and headers; the
-Authorization header is reduced to its scheme, so no token is ever stored.
+:meth:`Recorder.install` wraps ``requests.Session.send``; the wrapper records only the package's own
+clients, so the webhook calls, the sandbox's callbacks and the tests' own ``requests.get`` are left
+alone: sessions made by ``django_sinch_whatsapp.client.session.build_session`` (recognised by their
+``BearerAuth``, which nothing else uses) for the standalone API, and requests of the Conversation API
+client (its User-Agent is the package's, its path ``/v1/projects/...``; the OAuth token endpoint is not
+the API and is not recorded). What is kept is what the contract is about: method, path (with the base
+URL and any sandbox prefix such as ``/us1`` or ``/conversation/us`` taken off), query, JSON body and
+headers; the Authorization header is reduced to its scheme, so no token is ever stored.
 
 Recording is cheap (no validation on the sending thread); the plugin validates between tests.
 """
@@ -22,11 +24,14 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
-from django_sinch_whatsapp.client.session import BearerAuth
+from django_sinch_whatsapp.client.session import USER_AGENT, BearerAuth
 
 from .validate import NO_BODY, NotJSON, Verdict, Violation, check
 
 API_ROOT = "/whatsapp/v1/"
+CONVERSATION_ROOT = "/v1/projects/"
+#: Which contract a recorded request is checked against.
+WHATSAPP, CONVERSATION = "whatsapp", "conversation"
 OUTSIDE_TESTS = "<outside any test>"
 
 
@@ -44,14 +49,18 @@ class RecordedRequest:
     test: str
     exempt: bool
     timeout: Any = None  # what the client passed to requests: must be (connect, read)
+    api: str = WHATSAPP  # which contract: the standalone API's or the Conversation API's
     verdict: Verdict | None = field(default=None, repr=False)
 
     def validate(self) -> Verdict:
         if self.verdict is None:
-            headers = dict(self.headers)
-            if self.auth_scheme:
-                headers["Authorization"] = f"{self.auth_scheme} <redacted>"
-            self.verdict = check(self.method, self.path, query=self.query, body=self.body, headers=headers)
+            if self.api == CONVERSATION:
+                self.verdict = _conversation_verdict(self)
+            else:
+                headers = dict(self.headers)
+                if self.auth_scheme:
+                    headers["Authorization"] = f"{self.auth_scheme} <redacted>"
+                self.verdict = check(self.method, self.path, query=self.query, body=self.body, headers=headers)
             if not _has_both_timeouts(self.timeout):
                 # Ours, not Sinch's: no call may wait forever (issue 3, "Transport robustness").
                 self.verdict.violations.append(
@@ -72,6 +81,26 @@ class RecordedRequest:
             text = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)
             line += f"  body={text[:limit]}{'…' if len(text) > limit else ''}"
         return line
+
+
+def _conversation_verdict(record: RecordedRequest) -> Verdict:
+    """conversation-api.yaml with the docs README's patches (:mod:`tests.contract.conversation`)."""
+    from .conversation import check_request, operation_for
+
+    verdict = Verdict(record.method, record.path)
+    known, schema = operation_for(record.method, record.path)
+    verdict.operation = (schema or f"{record.method} {record.path}") if known else None
+    body = None if record.body is NO_BODY else record.body.text if isinstance(record.body, NotJSON) else record.body
+    for text in check_request(record.method, record.path, body):
+        rule, _, rest = text.partition("] ")
+        where, _, detail = rest.partition(": ")
+        verdict.violations.append(
+            Violation(rule=rule.lstrip("["), where=where, detail=detail, source="conversation-api.yaml + README")
+        )
+    if record.auth_scheme != "Bearer":
+        detail = f"got {record.auth_scheme or 'no Authorization'}; the API takes an OAuth2 bearer token"
+        verdict.violations.append(Violation("auth", "Authorization", detail, "sinch-conversation-docs README"))
+    return verdict
 
 
 def _has_both_timeouts(timeout: Any) -> bool:
@@ -135,6 +164,8 @@ class Recorder:
         def send(session: requests.Session, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
             if isinstance(session.auth, BearerAuth):
                 recorder.capture(request, kwargs.get("timeout"))
+            elif _is_conversation_call(request):
+                recorder.capture(request, kwargs.get("timeout"), api=CONVERSATION)
             return original(session, request, **kwargs)
 
         requests.Session.send = send  # type: ignore[method-assign]
@@ -144,12 +175,12 @@ class Recorder:
             requests.Session.send = self._original  # type: ignore[method-assign]
             self._original = None
 
-    def capture(self, request: requests.PreparedRequest, timeout: Any = None) -> None:
+    def capture(self, request: requests.PreparedRequest, timeout: Any = None, *, api: str = WHATSAPP) -> None:
         """Record one prepared request; never raises into the client's call."""
         test, exempt = self.context
         try:
             parts = urlsplit(request.url or "")
-            start = parts.path.find(API_ROOT)
+            start = parts.path.find(CONVERSATION_ROOT if api == CONVERSATION else API_ROOT)
             prefix, path = (parts.path[:start], parts.path[start:]) if start >= 0 else ("", parts.path)
             authorization = request.headers.get("Authorization")
             record = RecordedRequest(
@@ -165,6 +196,7 @@ class Recorder:
                 test=test,
                 exempt=exempt,
                 timeout=timeout,
+                api=api,
             )
         except Exception as err:  # a recorder bug must show up, not break the test's request
             with self._lock:
@@ -179,3 +211,9 @@ class Recorder:
         with self._lock:
             pending, self._pending = self._pending, []
         return pending
+
+
+def _is_conversation_call(request: requests.PreparedRequest) -> bool:
+    """A Conversation API call of the package's client: its User-Agent, an API path (not the token endpoint)."""
+    agent = str(request.headers.get("User-Agent", ""))
+    return agent.startswith(USER_AGENT) and CONVERSATION_ROOT in urlsplit(request.url or "").path

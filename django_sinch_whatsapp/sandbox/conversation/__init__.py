@@ -69,6 +69,7 @@ class ConversationSandbox:
             old = self.state.apps.get((project_id, app_id))
             if old is not None:
                 app.incapable = old.incapable
+                app.consent_refused, app.consent_endpoints = old.consent_refused, old.consent_endpoints
             self.state.apps[(project_id, app_id)] = app
         return app
 
@@ -77,6 +78,18 @@ class ConversationSandbox:
         with self.state.lock:
             app = self.state.apps[(project_id, app_id)]
             (app.incapable.discard if capable else app.incapable.add)(digits)
+
+    def configure_consent(
+        self, project_id: str, app_id: str, *, number: str | None = None, refused: bool = True, endpoints: bool = True
+    ) -> None:
+        """Registrations for ``number`` are reported failed (``refused``) or not; ``endpoints=False`` makes
+        ``optins:register``/``optouts:register`` answer 404, as Sinch may for WhatsApp."""
+        with self.state.lock:
+            app = self.state.apps[(project_id, app_id)]
+            app.consent_endpoints = bool(endpoints)
+            if number:
+                digits = number.strip().lstrip("+")
+                (app.consent_refused.add if refused else app.consent_refused.discard)(digits)
 
     def configure_tokens(self, *, expires_in: int | None = None, fail_next: int | None = None) -> None:
         """Lifetime of new tokens, and how many next token requests answer 429."""
@@ -196,14 +209,19 @@ class ConversationSandbox:
         self.server.sender.submit([self._step(app, "notification", build)], delay=self.server.step_delay)
 
     def report_consent(self, app: App, kind: str, identity: str, request_id: str) -> None:
-        status = "OPT_IN_SUCCEEDED" if kind == "opt_in" else "OPT_OUT_SUCCEEDED"
-        notification = {
+        """conversation-callbacks.md, "Opt In" / "Opt Out": the outcome of a registration, signed."""
+        with self.state.lock:
+            refused = identity in app.consent_refused
+        prefix = "OPT_IN" if kind == "opt_in" else "OPT_OUT"
+        notification: dict[str, Any] = {
             "contact_id": "contact-" + identity,
             "channel": "WHATSAPP",
             "identity": identity,
-            "status": status,
+            "status": f"{prefix}_FAILED" if refused else f"{prefix}_SUCCEEDED",
             "request_id": request_id,
         }
+        if refused:
+            notification["error_details"] = {"description": "The channel refused the registration (sandbox)"}
         key = f"{kind}_notification"
         step = self._step(app, "notification", lambda: self._envelope(app, **{key: notification}))
         self.server.sender.submit([step], delay=self.server.step_delay)

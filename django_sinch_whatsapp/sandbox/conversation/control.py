@@ -8,6 +8,9 @@ GET     apps                            ``{"apps": [...]}`` (without secrets)
 POST    inbound                         ``{"project_id", "app_id", "from", "text" | "contact_message",
                                         "reply_to"}`` -> 201 ``{"message_id"}``
 POST    capability                      ``{"project_id", "app_id", "number", "capable"}``
+POST    consent                         ``{"project_id", "app_id", "number", "refused", "endpoints"}``:
+                                        registrations for the number FAIL; ``endpoints: false``
+                                        makes optins/optouts:register answer 404
 GET     tokens                          ``{"requests": n, "issued": n}``
 POST    tokens                          ``{"expires_in", "fail_next" (429s), "expire_all"}``
 POST    plan                            ``{"statuses": [...] | null}``: delivery reports of next sends
@@ -81,6 +84,21 @@ def _capability(conversation: ConversationSandbox, body: Any) -> Response:
     return Response(200, {})
 
 
+def _consent(conversation: ConversationSandbox, body: Any) -> Response:
+    obj = require_object(body, "body")
+    for name in ("refused", "endpoints"):
+        if name in obj and not isinstance(obj[name], bool):
+            raise ValidationError(name, "must be true or false")
+    conversation.configure_consent(
+        str(obj.get("project_id")),
+        str(obj.get("app_id")),
+        number=str(obj["number"]) if obj.get("number") else None,
+        refused=obj.get("refused", True),
+        endpoints=obj.get("endpoints", True),
+    )
+    return Response(200, {})
+
+
 def _tokens(conversation: ConversationSandbox, body: Any) -> Response:
     obj = require_object(body or {}, "body")
     conversation.configure_tokens(expires_in=obj.get("expires_in"), fail_next=obj.get("fail_next"))
@@ -107,6 +125,7 @@ ROUTES: dict[tuple[str, str], Callable[[ConversationSandbox, Any], Response]] = 
     ("GET", "apps"): _list_apps,
     ("POST", "inbound"): _inbound,
     ("POST", "capability"): _capability,
+    ("POST", "consent"): _consent,
     ("GET", "tokens"): _token_count,
     ("POST", "tokens"): _tokens,
     ("POST", "plan"): _plan,

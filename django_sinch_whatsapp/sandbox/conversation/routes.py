@@ -63,7 +63,12 @@ def bad_request(violations: list[tuple[str, str]]) -> Response:
 
 
 def dispatch(
-    conversation: ConversationSandbox, method: str, segments: list[str], headers: Message, raw_body: bytes
+    conversation: ConversationSandbox,
+    method: str,
+    segments: list[str],
+    headers: Message,
+    raw_body: bytes,
+    query: dict[str, str] | None = None,
 ) -> tuple[Response, str | None]:
     """``segments`` start after ``conversation``; returns the answer and the app id (for the log)."""
     if not segments or segments[0] not in REGIONS:
@@ -102,7 +107,7 @@ def dispatch(
     if refused is not None:
         return refused, None
     assert app is not None
-    return handler(conversation, app, body, tail[0]), app.app_id
+    return handler(conversation, app, body, tail[0], query or {}), app.app_id
 
 
 # -- auth ---------------------------------------------------------------------------------------------------
@@ -178,7 +183,7 @@ def _identity(body: dict[str, Any]) -> str:
     return str(body["recipient"].get("contact_id", ""))
 
 
-def _send(conversation: ConversationSandbox, app: App, body: Any, _: str) -> Response:
+def _send(conversation: ConversationSandbox, app: App, body: Any, _: str, query: dict[str, str]) -> Response:
     from .validation import send_violations
 
     violations = send_violations(body)
@@ -211,7 +216,7 @@ def _get_message(conversation: ConversationSandbox, project_id: str, message_id:
         )
 
 
-def _event(conversation: ConversationSandbox, app: App, body: Any, _: str) -> Response:
+def _event(conversation: ConversationSandbox, app: App, body: Any, _: str, query: dict[str, str]) -> Response:
     from .validation import recipient_violations
 
     violations = recipient_violations(body.get("recipient"))
@@ -229,7 +234,7 @@ def _event(conversation: ConversationSandbox, app: App, body: Any, _: str) -> Re
     return Response(200, {"event_id": new_message_id(), "accepted_time": iso_timestamp()})
 
 
-def _capability(conversation: ConversationSandbox, app: App, body: Any, _: str) -> Response:
+def _capability(conversation: ConversationSandbox, app: App, body: Any, _: str, query: dict[str, str]) -> Response:
     from .validation import recipient_violations
 
     violations = recipient_violations(body.get("recipient"))
@@ -240,13 +245,24 @@ def _capability(conversation: ConversationSandbox, app: App, body: Any, _: str) 
     return Response(200, {"app_id": app.app_id, "recipient": body["recipient"], "request_id": request_id})
 
 
-def _consent(conversation: ConversationSandbox, app: App, body: Any, endpoint: str) -> Response:
+def _consent(conversation: ConversationSandbox, app: App, body: Any, endpoint: str, query: dict[str, str]) -> Response:
+    """conversation-api.yaml, ``OptIn_RegisterOptIn`` / ``OptIn_RegisterOptOut``: the registration is answered
+    at once (``OptInResponse``), its outcome later by an ``opt_in_notification``/``opt_out_notification``."""
     from .validation import recipient_violations
 
     violations = recipient_violations(body.get("recipient"))
+    channels = body.get("channels")
+    if not isinstance(channels, list) or not channels:
+        violations.append(("channels", 'is required: the channels the registration covers, e.g. ["WHATSAPP"]'))
     if violations:
         return bad_request(violations)
     kind = "opt_in" if endpoint.startswith("optins") else "opt_out"
-    request_id = new_message_id()
+    with conversation.state.lock:
+        offered = app.consent_endpoints
+    if not offered:
+        return api_error(404, f"No endpoint POST /v1/projects/{app.project_id}/{endpoint}")
+    # The request_id query parameter names the registration in its notification (generated when absent).
+    request_id = str(query.get("request_id") or new_message_id())
     conversation.report_consent(app, kind, _identity(body), request_id)
-    return Response(200, {"app_id": app.app_id, "recipient": body["recipient"], "channels": body.get("channels", [])})
+    registration = {"app_id": app.app_id, "channels": channels, "recipient": body["recipient"]}
+    return Response(200, {kind: registration, "request_id": request_id})

@@ -25,6 +25,10 @@ class App:
     webhook_secret: str | None = None
     #: numbers (digits) a capability lookup reports as NO_CAPABILITY; sends to them FAIL.
     incapable: set[str] = field(default_factory=set)
+    #: numbers (digits) whose opt-in/opt-out registrations are reported OPT_IN_FAILED/OPT_OUT_FAILED.
+    consent_refused: set[str] = field(default_factory=set)
+    #: False: optins:register and optouts:register answer 404, as Sinch may for WhatsApp (docs README).
+    consent_endpoints: bool = True
 
     def public(self) -> dict[str, Any]:
         return {

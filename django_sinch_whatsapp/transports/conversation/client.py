@@ -32,7 +32,7 @@ from ...client.retry import RetryPolicy, parse_retry_after
 from ...client.session import USER_AGENT
 from ...exceptions import SinchAPIError, SinchBadRequest, SinchRequestMayHaveBeenSent, SinchUnavailable
 from ...observability import record_call
-from ..errors import ConversationForbidden, ConversationNotFound, ConversationUnauthorized
+from ..errors import ConsentRegistrationNotFound, ConversationForbidden, ConversationNotFound, ConversationUnauthorized
 from . import wire
 from .auth import AccessKey, TokenProvider
 
@@ -177,8 +177,19 @@ class ConversationClient:
     def path(self, suffix: str) -> str:
         return f"/v1/projects/{quote(self.project_id, safe='')}/{suffix.lstrip('/')}"
 
-    def request(self, method: str, suffix: str, *, json_body: Any = None, idempotent: bool) -> requests.Response:
-        """One call, retried as its idempotency allows; raises the error tree."""
+    def request(
+        self,
+        method: str,
+        suffix: str,
+        *,
+        json_body: Any = None,
+        idempotent: bool,
+        params: dict[str, str] | None = None,
+    ) -> requests.Response:
+        """One call, retried as its idempotency allows; raises the error tree.
+
+        ``params`` go in the query string, never in the logged and measured path.
+        """
         path = self.path(suffix)
         url = self.base_url + path
         if self.allowed_hosts is not None:
@@ -195,6 +206,7 @@ class ConversationClient:
                 response = self._session.request(
                     method,
                     url,
+                    params=params,
                     json=json_body,
                     auth=_BearerFromProvider(token),
                     timeout=self.timeout,
@@ -288,10 +300,19 @@ class ConversationClient:
         if kind not in ("opt_in", "opt_out"):
             raise ValueError("kind must be 'opt_in' or 'opt_out'")
         endpoint = "optins:register" if kind == "opt_in" else "optouts:register"
-        if request_id:
-            endpoint += f"?request_id={quote(request_id, safe='')}"
+        params = {"request_id": request_id} if request_id else None
         body = {"app_id": self.app_id, "channels": [wire.CHANNEL], "recipient": wire.recipient_object(recipient)}
-        data = _json(self.request("POST", endpoint, json_body=body, idempotent=True))
+        try:
+            data = _json(self.request("POST", endpoint, json_body=body, idempotent=True, params=params))
+        except ConversationNotFound as err:
+            raise ConsentRegistrationNotFound(
+                err.message,
+                err.details,
+                status_code=err.status_code,
+                method=err.method,
+                path=err.path,
+                response_text=err.response_text,
+            ) from err
         return data if isinstance(data, dict) else {}
 
 

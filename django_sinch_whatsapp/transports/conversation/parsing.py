@@ -43,14 +43,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from ...callbacks.events import ContactProfile, InboundNotification
-from ..events import (
-    AppEventNotification,
-    CapabilityNotification,
-    ConsentNotification,
-    ConversationCallback,
-    ConversationStatusUpdate,
-)
+from ...callbacks.events import CapabilityNotification, ConsentNotification, ContactProfile, InboundNotification
+from ..events import AppEventNotification, ConversationCallback, ConversationStatusUpdate
 
 STATE_BY_STATUS = {
     "QUEUED": "queued",
@@ -61,6 +55,13 @@ STATE_BY_STATUS = {
     "SWITCHING_CHANNEL": "queued",
 }
 STATE_BY_FAILURE_CODE = {"RECIPIENT_NOT_OPTED_IN": "no_opt_in"}
+#: conversation-capability.md, "Capability Notification": reachable, not, or the channel does not say (None).
+CAPABLE_BY_STATUS: dict[str, bool | None] = {
+    "CAPABILITY_FULL": True,
+    "CAPABILITY_PARTIAL": True,
+    "NO_CAPABILITY": False,
+    "CAPABILITY_UNKNOWN": None,
+}
 #: Channels whose identity is a phone number (conversation-callbacks.md, "Channel Identity").
 PHONE_CHANNELS = frozenset({"WHATSAPP", "SMS", "RCS", "MMS", "VIBERBM"})
 TRIGGERS = (
@@ -282,7 +283,7 @@ def _capability(entry: dict[str, Any], when: datetime | None) -> CapabilityNotif
         request_id=_text(entry.get("request_id")),
         identity=number,
         identity_e164=e164,
-        capable=status in ("CAPABILITY_FULL", "CAPABILITY_PARTIAL"),
+        capable=CAPABLE_BY_STATUS.get(status),
         capability_status=status,
         reason=dict(reason),
         timestamp=when,
@@ -316,6 +317,7 @@ def _consent(trigger: str, entry: dict[str, Any], when: datetime | None) -> Cons
         identity=number,
         identity_e164=e164,
         succeeded=status.endswith("_SUCCEEDED"),
+        failed=status.endswith("_FAILED"),
         status=status,
         error_code=_text(error.get("description")),
         timestamp=when,

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from ...callbacks.events import ParsedCallback, StatusUpdate
 from ...callbacks.signature import SignatureError
-from ..base import Feature, SentMessage, Transport, WireRequest
+from ..base import CapabilityAnswer, Feature, SentMessage, Transport, WireRequest
 from ..events import ConversationStatusUpdate
 from . import signature, wire
 from .client import ConversationClient
@@ -15,6 +18,14 @@ from .client import ConversationClient
 
 class ConversationTransport(Transport):
     """One request per recipient; capability and consent answered by callbacks; no legacy extras.
+
+    Capability is asynchronous: ``capability:query`` is answered by a
+    ``capability_notification`` callback, so :meth:`check_capability` answers
+    ``pending`` and processing settles the contact. Opt-in and opt-out
+    (``optins:register``/``optouts:register``) are optional on this API (docs
+    README: WhatsApp needs no opt-in registration there, and Sinch may no longer
+    answer them); when they answer, their ``opt_in_notification``/``opt_out_notification``
+    callbacks are applied to the contact.
 
     docs README, "Not in the Conversation API": stickerpacks, the blacklist, the
     callback store, multi-recipient sends, synchronous capability (and media
@@ -32,11 +43,40 @@ class ConversationTransport(Transport):
     recipients_per_request = wire.RECIPIENTS_PER_REQUEST
     features = frozenset({Feature.CAPABILITY, Feature.OPT_IN, Feature.MARK_AS_READ, Feature.MESSAGE_LOOKUP})
     signature_headers = signature.HEADERS
+    credential_fields = ("project_id", "app_id", "key_id", "key_secret", "conversation_region")
+    secret_field = "key_secret"
+    location_fields = ("conversation_region", "base_url_override")
+    form_title = _("Conversation API")
+    form_fields = credential_fields
+    form_description = _(
+        "Used by bots on the 'conversation' transport (the Conversation API's WhatsApp channel: "
+        "project, app, access key). The access key secret is write-only."
+    )
+
+    @classmethod
+    def bot_label(cls, bot: Any) -> str:
+        where = f"{cls.name} {bot.conversation_region.upper()}".rstrip()
+        if bot.base_url_override:
+            from urllib.parse import urlsplit
+
+            where += f" via {urlsplit(bot.base_url_override).netloc}"
+        return f"{bot.name} ({bot.app_id or bot.project_id}, {where})"
 
     def __init__(self, client: ConversationClient | None = None, *, project_id: str = "", app_id: str = "") -> None:
         super().__init__(client)
         self.project_id = project_id or (client.project_id if client else "")
         self.app_id = app_id or (client.app_id if client else "")
+
+    @classmethod
+    def from_bot(cls, bot: Any) -> ConversationTransport:
+        """Pooled per bot, app, region, host and key (:func:`.pool.pooled_transport`)."""
+        from .pool import pooled_transport
+
+        return pooled_transport(bot)
+
+    def verify_credentials(self) -> None:
+        """An OAuth token is issued only for a valid access key id and secret."""
+        self._client().tokens.token()
 
     def build_requests(
         self,
@@ -72,6 +112,28 @@ class ConversationTransport(Transport):
         if self.client is None:
             raise RuntimeError("this ConversationTransport has no client; build it with one to call Sinch")
         return self.client
+
+    def check_capability(self, recipients: Sequence[str]) -> list[CapabilityAnswer]:
+        """``capability:query`` per number (conversation-capability.md); each answer is ``pending``."""
+        answers = []
+        for recipient in recipients:
+            request_id = new_request_id()
+            answer = self._client().query_capability(recipient, request_id)
+            given = str(answer.get("request_id") or request_id)
+            answers.append(CapabilityAnswer(recipient, None, pending=True, request_id=given))
+        return answers
+
+    def opt_in(self, recipients: Sequence[str]) -> None:
+        """``optins:register`` per number (conversation-optin.md); confirmed later by ``opt_in_notification``."""
+        for recipient in recipients:
+            self._client().register_consent("opt_in", recipient, new_request_id())
+
+    def opt_out(self, recipients: Sequence[str], *, deprecated_endpoint: bool = False) -> None:
+        """``optouts:register`` per number; the standalone API's deprecated endpoint has no counterpart here."""
+        if deprecated_endpoint:
+            self.require(Feature.DEPRECATED_OPT_OUT)
+        for recipient in recipients:
+            self._client().register_consent("opt_out", recipient, new_request_id())
 
     def mark_as_read(self, message_id: str, recipient: str) -> None:
         """``events:send`` with a ``read_message_event`` to the contact who wrote."""
@@ -118,3 +180,8 @@ class ConversationTransport(Transport):
         from .parsing import parse_callback
 
         return parse_callback(payload)
+
+
+def new_request_id() -> str:
+    """An id for an asynchronous request (capability, consent): Sinch echoes it in the callback."""
+    return uuid.uuid4().hex
