@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("sinch_whatsapp", "0011_campaigns"),
+        ("sinch_whatsapp", "0012_lost_sends"),
     ]
 
     operations = [
