@@ -83,3 +83,47 @@ def test_a_stream_over_the_tier_has_its_excess_rejected(tier_bot, fresh_sandbox)
     outcome = services.send_message(tier_bot, iter(NUMBERS), _template())
     assert outcome.sent == 250 and outcome.rejected_count == 50
     assert "messaging tier" in outcome.rejected[0].reason
+
+
+@pytest.fixture
+def api(api_user):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(api_user)
+    return client
+
+
+TEMPLATE_JSON = {"type": "template", "template_name": "campaign", "language": "en_US"}
+
+
+def test_the_api_refuses_a_send_over_the_tier_with_409_and_the_numbers(api, tier_bot, fresh_sandbox):
+    url = f"/api/sinch-whatsapp/bots/{tier_bot.pk}/send/"
+    response = api.post(url, {"to": NUMBERS, "message": TEMPLATE_JSON}, format="json")
+    assert response.status_code == 409, response.content
+    error = response.json()["error"]
+    assert error["code"] == "messaging_tier_exceeded"
+    assert (error["tier"], error["used"], error["requested"], error["left"]) == (250, 0, 300, 250)
+    assert '"over_tier": "defer"' in error["message"] and "over_tier" in error["fields"]
+    assert not OutboundMessage.objects.exists() and fresh_sandbox.count("POST", "/messages") == 0
+
+    response = api.post(url, {"to": NUMBERS, "message": TEMPLATE_JSON, "over_tier": "defer"}, format="json")
+    assert response.status_code in (200, 201, 207), response.content
+    assert OutboundMessage.objects.filter(bot=tier_bot, not_before__isnull=False).count() == 50
+    assert fresh_sandbox.count("POST", "/messages") == 13  # 250 now, in batches of 20
+
+
+def test_a_campaign_upload_over_the_tier_is_refused_before_sending_any(api, tier_bot, fresh_sandbox):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    csv = ("number\n" + "\n".join(f"+{n}" for n in NUMBERS) + "\n").encode()
+    upload = {"bot": tier_bot.pk, "template_name": "campaign", "language": "en_US"}
+    response = api.post(
+        "/api/sinch-whatsapp/campaigns/",
+        {**upload, "file": SimpleUploadedFile("c.csv", csv, content_type="text/csv")},
+        format="multipart",
+    )
+    assert response.status_code == 409, response.content
+    error = response.json()["error"]
+    assert error["code"] == "messaging_tier_exceeded" and error["requested"] == 300 and error["campaign"]
+    assert not OutboundMessage.objects.exists() and fresh_sandbox.count("POST", "/messages") == 0

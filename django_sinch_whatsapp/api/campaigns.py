@@ -12,10 +12,10 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ..exceptions import MessageValidationError
+from ..exceptions import MessageValidationError, MessagingTierExceeded
 from ..models import Bot, Campaign
 from ..services import campaigns
-from .errors import validation_error_response
+from .errors import tier_error_response, validation_error_response
 from .schema import with_standard_errors
 from .views import TenantScopedMixin
 
@@ -58,6 +58,12 @@ class CampaignUploadSerializer(serializers.Serializer):
     param_columns = serializers.ListField(child=serializers.CharField(max_length=200), default=list)
     name = serializers.CharField(max_length=200, default="", allow_blank=True)
     send = serializers.BooleanField(default=True, help_text="False: validate and store the rows only.")
+    over_tier = serializers.ChoiceField(
+        choices=["refuse", "defer"],
+        default="refuse",
+        help_text="Numbers beyond the bot's messaging tier: refuse before sending any (409; the rows stay stored), "
+        "or send what fits now and schedule the rest.",
+    )
 
 
 class CampaignViewSet(
@@ -98,13 +104,15 @@ class CampaignViewSet(
             )
             # Streamed from Django's upload (a temporary file when large), a row at a time.
             stream = io.TextIOWrapper(data["file"].file, encoding="utf-8-sig", newline="")
-            campaigns.run_campaign(campaign, stream, send=data["send"])
+            campaigns.run_campaign(campaign, stream, send=data["send"], over_tier=data["over_tier"])
         except MessageValidationError as err:
             if campaign is not None and campaign.lines_read == 0:
                 campaign.delete()  # refused before any row (e.g. a column missing from the header)
             return validation_error_response(err)
         except UnicodeDecodeError as err:
             raise serializers.ValidationError({"file": f"is not UTF-8 text: {err}"}) from None
+        except MessagingTierExceeded as err:
+            return tier_error_response(err, campaign=campaign.pk if campaign is not None else None)
         campaign.refresh_from_db()
         return Response(CampaignSerializer(campaign).data, status=status.HTTP_201_CREATED)
 

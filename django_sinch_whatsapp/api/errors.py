@@ -37,6 +37,7 @@ from rest_framework.views import set_rollback
 
 from ..exceptions import (
     MessageValidationError,
+    MessagingTierExceeded,
     OutsideCustomerCareWindow,
     SinchAPIError,
     SinchBadRequest,
@@ -232,4 +233,24 @@ def window_error_response(err: OutsideCustomerCareWindow) -> Response:
     body["rejected"] = [{"to": number, "reason": WINDOW_REASON} for number in err.numbers]
     if more > 0:
         body["rejected_count"] = err.count
+    return Response(body, status=status.HTTP_409_CONFLICT)
+
+
+def tier_error_response(err: MessagingTierExceeded, **extra: Any) -> Response:
+    """409: a template send or campaign that does not fit the bot's messaging tier; nothing was sent."""
+    left = max(err.tier - err.used, 0)
+    message = (
+        f"messaging tier {err.tier:,} unique users per 24 hours: {err.used:,} used, {err.requested:,} requested, "
+        f'{left:,} left; nothing was sent. Set "over_tier": "defer" to send what fits now and schedule the rest'
+    )
+    body = error_body(
+        "messaging_tier_exceeded",
+        message,
+        fields={"over_tier": [message]},
+        tier=err.tier,
+        used=err.used,
+        requested=err.requested,
+        left=left,
+        **extra,
+    )
     return Response(body, status=status.HTTP_409_CONFLICT)

@@ -25,8 +25,8 @@ class ErrorBodySerializer(serializers.Serializer):
 
     code = serializers.CharField(
         help_text="Stable: `invalid` (see `fields`), `invalid_message` (a documented limit), `invalid_recipients`, "
-        "`invalid_numbers`, `outside_customer_care_window`, `idempotency_key_reused`, `idempotency_key_in_progress`, "
-        "`not_authenticated`, `authentication_failed`, `permission_denied`, `not_found`, `method_not_allowed`, "
+        "`invalid_numbers`, `outside_customer_care_window`, `messaging_tier_exceeded`, `feature_not_supported`, "
+        "`idempotency_key_reused`, `idempotency_key_in_progress`, `bad_request`, `server_error`, `not_authenticated`, `authentication_failed`, `permission_denied`, `not_found`, `method_not_allowed`, "
         "`not_acceptable`, `unsupported_media_type`, `parse_error`, `body_too_large`, `throttled`, and Sinch's "
         "`sinch_bad_request`, `sinch_unauthorized`, `sinch_unavailable`, `sinch_outcome_unknown`, `sinch_error`."
     )
@@ -181,7 +181,9 @@ SEND_OUTCOMES: dict[int, Any] = {
     409: OpenApiResponse(
         ErrorSerializer,
         description="Outside the 24-hour window (`outside_customer_care_window`: send a template or set "
-        "`allow_outside_window`), or the Idempotency-Key's first request is still sending (Retry-After).",
+        "`allow_outside_window`), a template send beyond the bot's messaging tier (`messaging_tier_exceeded`: "
+        "`tier`, `used`, `requested`, `left`; nothing sent; or set `over_tier` to `defer`), or the "
+        "Idempotency-Key's first request is still sending (Retry-After).",
     ),
     422: OpenApiResponse(ErrorSerializer, description="The Idempotency-Key was used for another request."),
     502: SendResultSerializer,

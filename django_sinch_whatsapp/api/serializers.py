@@ -241,6 +241,12 @@ class SendSerializer(serializers.Serializer):
     allow_outside_window = serializers.BooleanField(
         required=False, default=False, help_text="Send a session message even outside the 24-hour window."
     )
+    over_tier = serializers.ChoiceField(
+        choices=["refuse", "defer"],
+        default="refuse",
+        help_text="A template send beyond the bot's messaging tier: refuse it whole (409, nothing sent), "
+        "or send what fits now and schedule the rest (deferred rows, `not_before`).",
+    )
 
     def to_internal_value(self, data: Any) -> Any:
         data = form_to_json(data, lists=("to",), objects=("message",))

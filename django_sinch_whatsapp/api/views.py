@@ -31,6 +31,7 @@ from ..exceptions import (
     IdempotencyKeyInProgress,
     IdempotencyKeyReused,
     MessageValidationError,
+    MessagingTierExceeded,
     OutsideCustomerCareWindow,
     SinchAPIError,
 )
@@ -44,6 +45,7 @@ from .errors import (
     error_body,
     exception_handler,
     sinch_error_response,
+    tier_error_response,
     validation_error_response,
     window_error_response,
 )
@@ -131,6 +133,8 @@ class TenantScopedMixin:
             return validation_error_response(exc)
         if isinstance(exc, OutsideCustomerCareWindow):
             return window_error_response(exc)
+        if isinstance(exc, MessagingTierExceeded):
+            return tier_error_response(exc)
         if isinstance(exc, FeatureNotSupported):
             # The caller chose a feature the bot's transport lacks: their request is wrong, Sinch is not.
             body = error_body("feature_not_supported", str(exc), transport=exc.transport, feature=exc.feature)
@@ -245,6 +249,7 @@ class BotViewSet(BotContactActions, BotBlacklistActions, TenantScopedMixin, view
                 callback_url=data.get("callback_url"),
                 allow_outside_window=data["allow_outside_window"],
                 idempotency_key=key,
+                over_tier=data["over_tier"],
             )
         except MessageValidationError as err:
             return validation_error_response(err)

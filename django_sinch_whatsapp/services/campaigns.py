@@ -35,7 +35,7 @@ from ..client import messages as builders
 from ..client.client import MAX_NUMBERS_PER_REQUEST
 from ..exceptions import MessageValidationError
 from ..models import Bot, Campaign, CampaignRow, CampaignRowState, IdempotencyKey, MessageState, OutboundMessage
-from . import idempotency
+from . import idempotency, tiers
 from .campaign_csv import ColumnMap, CsvRow, read_rows
 from .recipients import default_region_for, normalize_numbers
 from .sending import send_message
@@ -199,19 +199,34 @@ def _store(campaign: Campaign, rows: list[CampaignRow]) -> None:
         )
 
 
-def send_campaign(campaign: Campaign, *, progress: Progress | None = None) -> CampaignSummary:
-    """Send every stored row not yet sent (a re-run replays queued ones under their key, sending none twice)."""
+def send_campaign(
+    campaign: Campaign, *, progress: Progress | None = None, over_tier: str = "refuse"
+) -> CampaignSummary:
+    """Send every stored row not yet sent (a re-run replays queued ones under their key, sending none twice).
+
+    The messaging tier is checked up front, for every number still to send:
+    with ``over_tier="refuse"`` a campaign that does not fit raises
+    :class:`~django_sinch_whatsapp.exceptions.MessagingTierExceeded` before
+    anything is sent (resume it when the rolling 24 hours allow); with
+    ``"defer"`` what does not fit is recorded with its time to go (``not_before``).
+    """
     bot = campaign.bot
     pending = CampaignRow.objects.filter(
         campaign=campaign, state__in=[CampaignRowState.ACCEPTED, CampaignRowState.QUEUED]
     )
+    # Groups an earlier run already sent (their key exists) replay without sending: they are in the tier's count.
+    sent_keys = IdempotencyKey.objects.filter(
+        scope=idempotency.scope_for(bot), key__startswith=f"campaign:{campaign.pk}:"
+    ).values("key")
+    unsent = pending.exclude(state=CampaignRowState.QUEUED, send_key__in=sent_keys).count()
+    tiers.budget_for(bot, unsent, over_tier)  # raises when refusing and it does not fit
     total = campaign.accepted
     done = CampaignRow.objects.filter(campaign=campaign, state=CampaignRowState.SENT).count()
     after = 0
     while chunk := list(pending.filter(line__gt=after).order_by("line")[:SEND_CHUNK]):
         after = chunk[-1].line
         for group, resumed in _queue(campaign, chunk):
-            _send_group(bot, campaign, group, resumed)
+            _send_group(bot, campaign, group, resumed, over_tier)
             done += len(group)
             if progress:
                 progress("send", done, total)
@@ -253,7 +268,7 @@ def _queue(campaign: Campaign, chunk: list[CampaignRow]) -> list[tuple[list[Camp
     return sorted(((group, key in resumed) for key, group in groups.items()), key=lambda item: item[0][0].line)
 
 
-def _send_group(bot: Bot, campaign: Campaign, group: list[CampaignRow], resumed: bool) -> None:
+def _send_group(bot: Bot, campaign: Campaign, group: list[CampaignRow], resumed: bool, over_tier: str) -> None:
     key = group[0].send_key
     send_id = None
     if resumed:
@@ -272,7 +287,8 @@ def _send_group(bot: Bot, campaign: Campaign, group: list[CampaignRow], resumed:
         message = builders.template(
             campaign.template_name, language=campaign.language, body_params=group[0].params or None
         )
-        send_id = send_message(bot, [row.number or "" for row in group], message, idempotency_key=key).send_id
+        numbers = [row.number or "" for row in group]
+        send_id = send_message(bot, numbers, message, idempotency_key=key, over_tier=over_tier).send_id
     CampaignRow.objects.filter(pk__in=[row.pk for row in group]).update(state=CampaignRowState.SENT, send_id=send_id)
 
 
@@ -313,12 +329,17 @@ def summarize(campaign: Campaign, *, kept_rejections: int = 20) -> CampaignSumma
 
 
 def run_campaign(
-    campaign: Campaign, stream: TextIO, *, send: bool = True, progress: Progress | None = None
+    campaign: Campaign,
+    stream: TextIO,
+    *,
+    send: bool = True,
+    progress: Progress | None = None,
+    over_tier: str = "refuse",
 ) -> CampaignSummary:
     """Import what is not yet stored, then send what is not yet sent: the one entry point for a (re-)run."""
     import_rows(campaign, stream, progress=progress)
     if send:
-        return send_campaign(campaign, progress=progress)
+        return send_campaign(campaign, progress=progress, over_tier=over_tier)
     return summarize(campaign)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from ...exceptions import MessageValidationError
+from ...exceptions import MessageValidationError, MessagingTierExceeded
 from ...models import Bot, Campaign
 from ...services import campaigns
 
@@ -50,6 +50,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--show-rejected", type=int, default=20, help="How many rejected rows to list by line (default: 20)."
         )
+        parser.add_argument(
+            "--over-tier",
+            choices=["refuse", "defer"],
+            default="refuse",
+            help="When the numbers left to send exceed the bot's messaging tier: refuse before sending any "
+            "(default), or send what fits now and schedule the rest for when the rolling 24 hours allow.",
+        )
         parser.add_argument("--encoding", default="utf-8-sig", help="The file's text encoding (default: utf-8-sig).")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -65,10 +72,23 @@ class Command(BaseCommand):
         try:
             with path.open(encoding=options["encoding"], newline="") as stream:
                 summary = campaigns.run_campaign(
-                    campaign, stream, send=not options["validate_only"], progress=reporter.update
+                    campaign,
+                    stream,
+                    send=not options["validate_only"],
+                    progress=reporter.update,
+                    over_tier=options["over_tier"],
                 )
         except (MessageValidationError, UnicodeDecodeError) as err:
             raise CommandError(str(err)) from err
+        except MessagingTierExceeded as err:
+            reporter.close()
+            self._print_summary(campaigns.summarize(campaign), options["show_rejected"])
+            raise CommandError(
+                f"Nothing sent: {err.requested:,} numbers to send, the bot's messaging tier has "
+                f"{max(err.tier - err.used, 0):,} of {err.tier:,} unique users left in the rolling 24 hours "
+                f"({err.used:,} used). Resume with --campaign {campaign.pk} when it has room, "
+                "or pass --over-tier defer to send what fits now and schedule the rest."
+            ) from err
         finally:
             reporter.close()
         self._print_summary(summary, options["show_rejected"])
