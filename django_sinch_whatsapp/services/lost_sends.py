@@ -61,10 +61,7 @@ class LostSendsReport:
 
 
 def transport_class(bot: Bot) -> type[Transport] | None:
-    try:
-        return get_transport(bot.transport)
-    except (ImportError, UnknownTransport):
-        return None
+    return _loadable(bot.transport)
 
 
 def can_confirm_absence(cls: type[Transport] | None) -> bool:
