@@ -38,9 +38,19 @@ def _database_url() -> str:
 class Worker:
     """One real ``celery worker`` (prefetch 1) on this run's queue, in a process group of its own."""
 
-    def __init__(self, log: Path, pool: str = "solo", extra_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        log: Path,
+        pool: str = "solo",
+        extra_env: dict[str, str] | None = None,
+        name: str = "",
+        concurrency: int = 1,
+    ) -> None:
         self.log = log
         self.pool = pool
+        # Two workers on one host need names of their own (Celery warns about a duplicate node name).
+        self.name = name or f"{log.stem}-{os.getpid()}"
+        self.concurrency = concurrency
         self.queue = django_settings.CELERY_TASK_DEFAULT_QUEUE
         self.env = {
             **os.environ,
@@ -51,9 +61,15 @@ class Worker:
             **(extra_env or {}),
         }
         self.process: subprocess.Popen | None = None
+        self.offset = 0
 
     def start(self) -> None:
-        offset = self.log.stat().st_size if self.log.exists() else 0
+        self.spawn()
+        self.wait_ready()
+
+    def spawn(self) -> None:
+        """Start the process without waiting for it (several workers boot side by side)."""
+        self.offset = self.log.stat().st_size if self.log.exists() else 0
         with self.log.open("a") as out:
             self.process = subprocess.Popen(
                 [
@@ -64,7 +80,9 @@ class Worker:
                     "tests.celery_app",
                     "worker",
                     f"--pool={self.pool}",
-                    "--concurrency=1",
+                    f"--concurrency={self.concurrency}",
+                    "-n",
+                    f"{self.name}@%h",
                     "--prefetch-multiplier=1",
                     "-Q",
                     self.queue,
@@ -79,8 +97,11 @@ class Worker:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group, so kill() takes the pool children too
             )
+
+    def wait_ready(self, timeout: float = 30) -> None:
         process = self.process
-        ready = wait_for(lambda: "ready" in self.text(offset) or process.poll() is not None, timeout=30)
+        assert process is not None
+        ready = wait_for(lambda: "ready" in self.text(self.offset) or process.poll() is not None, timeout=timeout)
         assert ready and process.poll() is None, self.text()[-3000:]
 
     def text(self, offset: int = 0) -> str:
