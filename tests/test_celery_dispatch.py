@@ -188,6 +188,46 @@ def test_task_run_twice_sends_once(celery_worker_process, sandbox_bot, fresh_san
     assert fresh_sandbox.count("POST", "/messages") == 1
 
 
+def test_beat_task_sends_deferred_batches_once_their_time_has_come(start_worker, sandbox_bot, fresh_sandbox):
+    """``django_sinch_whatsapp.dispatch_due`` (celery beat) on a real worker: the tier's deferrals go out."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from django_sinch_whatsapp.client import messages as builders
+    from django_sinch_whatsapp.tasks import dispatch_due_task
+
+    sandbox_bot.messaging_tier = 30
+    sandbox_bot.save()
+    numbers = [str(46700000000 + i) for i in range(50)]
+    outcome = services.send_message(
+        sandbox_bot, numbers, builders.template("campaign", language="en_US"), over_tier="defer"
+    )
+    assert outcome.sent == 30 and outcome.deferred == 20
+    # The worker's own dispatch backend is Celery: the beat task publishes deliver_batch tasks.
+    worker = start_worker("solo", SINCH_TEST_DISPATCH_BACKEND="celery")
+    deferred = OutboundMessage.objects.filter(not_before__isnull=False)
+    batches = set(deferred.values_list("batch_id", flat=True))  # one per chunk the deferral fell in
+
+    def runs(task: str) -> int:
+        return sum(1 for line in worker.text().splitlines() if task in line and "succeeded" in line)
+
+    dispatch_due_task.delay()
+    assert wait_for(lambda: runs("dispatch_due") == 1, timeout=30), worker.text()[-2000:]
+    assert fresh_sandbox.count("POST", "/messages") == 2 and deferred.count() == 20  # not due: nothing sent
+
+    deferred.update(not_before=timezone.now() - timedelta(seconds=1))  # 24 hours on
+    dispatch_due_task.delay()
+    later = OutboundMessage.objects.filter(recipient__in=numbers[30:])
+    assert wait_for(lambda: set(later.values_list("state", flat=True)) == {"queued"}, timeout=30), worker.text()[-2000:]
+    # One deliver_batch task per deferred batch, published by the beat task (this process published none).
+    assert runs("dispatch_due") == 2 and runs("deliver_batch") == len(batches), worker.text()[-2000:]
+    sent = Counter(
+        _digits(n) for e in fresh_sandbox.requests_log if e["path"].endswith("/messages") for n in e["body"]["to"]
+    )
+    assert set(sent) == set(numbers) and max(sent.values()) == 1
+
+
 def _unacked_batches(queue: str) -> list[str]:
     """Batch ids of the tasks Redis holds as delivered but unacknowledged for ``queue`` (kombu's layout)."""
     import base64
