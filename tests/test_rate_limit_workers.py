@@ -212,4 +212,3 @@ def test_two_workers_share_one_bots_limit(two_workers, limited_bot, batching_san
     # Every report arrived, batched: far fewer callbacks than reports (5 per message that reached the user).
     assert rates["statuses"] == 5 * (MESSAGES - len(incapable)) + len(incapable), summary
     assert rates["status_callbacks"] < MESSAGES // 5, summary
-    assert finished - started < 170

@@ -433,14 +433,12 @@ def test_batched_reports_hold_several_messages_statuses_and_each_chain_goes_on(h
 
 
 def test_a_batch_holds_at_most_statuses_per_callback(http, receiver):
-    with SandboxServer(step_delay=0.01, statuses_per_callback=4, callback_batch_window=5.0) as server:
+    with SandboxServer(step_delay=0.01, statuses_per_callback=4, callback_batch_window=600.0) as server:
         server.register_bot(BOT, TOKEN, callback_url=receiver.url())
         numbers = [f"4673200{n:04d}" for n in range(8)]
-        started = time.monotonic()
         send(http, server, text(), to=numbers)
-        # Full batches go at once: eight recipients never wait for the 5-second window.
-        assert server.wait_for_callbacks(4)
-        assert time.monotonic() - started < 4
+        # Full batches go at once: eight recipients' reports never wait for the 10-minute window.
+        assert server.wait_for_callbacks(20)
     payloads = receiver.payloads()
     assert {len(p["statuses"]) for p in payloads} == {4}
     assert reports_by_recipient(payloads) == {"+" + number: STATES for number in numbers}
@@ -527,7 +525,7 @@ def test_a_requests_time_is_its_arrival_not_its_answer(http, sandbox, bot):
     assert send(http, sandbox, text()).status_code == 201
     answered = time.time()
     [(arrived, _)] = sandbox.send_times(BOT)
-    assert arrived - before < 0.3 and answered - arrived >= 0.4
+    assert before <= arrived <= answered - 0.4  # stamped before the fault's delay, not when answered
 
 
 # --- inbound (whatsapp-callback.md) --------------------------------------------------------------------------
