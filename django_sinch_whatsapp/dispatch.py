@@ -28,6 +28,7 @@ import logging
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -108,6 +109,43 @@ def publish(batch_ids: list[uuid.UUID], sink: ResultSink) -> None:
                 logger.error("Could not publish batch %s (left for reconciliation): %s", batch_id, failure)
         # After one failure the rest would each wait for the broker again: they wait for the outbox instead.
         sink(BatchResult(batch_id=batch_id, dispatch_error=failure))
+
+
+def dispatch_due(*, limit: int = 500, now: datetime | None = None) -> list[uuid.UUID]:
+    """Dispatch the deferred batches whose ``not_before`` has come (the messaging tier's deferrals).
+
+    Run it often (``django_sinch_whatsapp.dispatch_due`` every minute with celery
+    beat): a deferred row goes out within one run of its time instead of at the
+    next reconciliation. Its rows lose their ``not_before`` (it has passed) in the
+    transaction that schedules them, so the next run does not publish them again
+    while their task waits in the queue; if the publish fails they are ordinary
+    outbox rows, which reconciliation dispatches. Two runs at once take disjoint
+    rows on PostgreSQL (``SKIP LOCKED``); a batch is sent at most once anyway
+    (:func:`deliver_batch` claims its rows under a lock).
+
+    At most ``limit`` batches per run; returns their ids (scheduled after the commit).
+    """
+    from .ratelimit import MAX_RECIPIENTS_PER_REQUEST
+
+    now = now or timezone.now()
+    due = OutboundMessage.objects.filter(
+        state=MessageState.ACCEPTED, dispatched_at__isnull=True, not_before__isnull=False, not_before__lte=now
+    )
+    with transaction.atomic():
+        rows = list(
+            due.select_for_update(skip_locked=True)
+            .order_by("not_before", "batch_id")
+            .values_list("pk", "batch_id")[: limit * MAX_RECIPIENTS_PER_REQUEST]
+        )
+        batch_ids = list(dict.fromkeys(batch_id for _, batch_id in rows))[:limit]
+        if not batch_ids:
+            return []
+        chosen = set(batch_ids)
+        taken = [pk for pk, batch_id in rows if batch_id in chosen]
+        OutboundMessage.objects.filter(pk__in=taken).update(not_before=None)
+        schedule(batch_ids)
+    logger.info("Dispatching %d deferred batch(es) whose time has come", len(batch_ids))
+    return batch_ids
 
 
 def _describe(err: BaseException) -> str:

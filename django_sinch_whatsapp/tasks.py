@@ -75,6 +75,20 @@ def deliver_batch_task(batch_id: str) -> int:
         return deliver_batch(batch_id).sent
 
 
+@shared_task(name="django_sinch_whatsapp.dispatch_due", base=ProjectAppTask, ignore_result=True)
+def dispatch_due_task(limit: int = 500) -> int:
+    """Publish the deferred batches whose time has come (celery beat, e.g. every minute).
+
+    Not a countdown per batch: a messaging-tier deferral is 24 hours, and Redis hands
+    an unacknowledged task (which an ETA task is, held by a worker until its time)
+    to another worker after ``visibility_timeout``, again and again.
+    """
+    from .dispatch import dispatch_due
+
+    with waiting_allowed():  # publishes with the celery backend; an inline backend sends here, paced
+        return len(dispatch_due(limit=limit))
+
+
 @shared_task(name="django_sinch_whatsapp.reconcile", base=ProjectAppTask, ignore_result=True)
 def reconcile_task(older_than_seconds: float = 900, limit: int = 500) -> int:
     """Periodic settlement (e.g. every 10 minutes with celery beat)."""

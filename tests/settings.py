@@ -97,6 +97,8 @@ SINCH_WHATSAPP = {
     # The Celery rate-limit test starts its workers with the Redis backend through this variable.
     "RATE_LIMIT_BACKEND": os.environ.get("SINCH_TEST_RATE_LIMIT_BACKEND", "memory"),
     "RATE_LIMIT_REDIS_URL": os.environ.get("RATE_LIMIT_REDIS_URL", "redis://127.0.0.1:6379/14"),
+    # A Celery test's worker may publish from inside its tasks too (dispatch_due publishes deliver_batch).
+    "DISPATCH_BACKEND": os.environ.get("SINCH_TEST_DISPATCH_BACKEND", "inline"),
 }
 
 CELERY_BROKER_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")

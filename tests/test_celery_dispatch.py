@@ -38,9 +38,19 @@ def _database_url() -> str:
 class Worker:
     """One real ``celery worker`` (prefetch 1) on this run's queue, in a process group of its own."""
 
-    def __init__(self, log: Path, pool: str = "solo", extra_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        log: Path,
+        pool: str = "solo",
+        extra_env: dict[str, str] | None = None,
+        name: str = "",
+        concurrency: int = 1,
+    ) -> None:
         self.log = log
         self.pool = pool
+        # Two workers on one host need names of their own (Celery warns about a duplicate node name).
+        self.name = name or f"{log.stem}-{os.getpid()}"
+        self.concurrency = concurrency
         self.queue = django_settings.CELERY_TASK_DEFAULT_QUEUE
         self.env = {
             **os.environ,
@@ -51,9 +61,15 @@ class Worker:
             **(extra_env or {}),
         }
         self.process: subprocess.Popen | None = None
+        self.offset = 0
 
     def start(self) -> None:
-        offset = self.log.stat().st_size if self.log.exists() else 0
+        self.spawn()
+        self.wait_ready()
+
+    def spawn(self) -> None:
+        """Start the process without waiting for it (several workers boot side by side)."""
+        self.offset = self.log.stat().st_size if self.log.exists() else 0
         with self.log.open("a") as out:
             self.process = subprocess.Popen(
                 [
@@ -64,7 +80,9 @@ class Worker:
                     "tests.celery_app",
                     "worker",
                     f"--pool={self.pool}",
-                    "--concurrency=1",
+                    f"--concurrency={self.concurrency}",
+                    "-n",
+                    f"{self.name}@%h",
                     "--prefetch-multiplier=1",
                     "-Q",
                     self.queue,
@@ -79,8 +97,11 @@ class Worker:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group, so kill() takes the pool children too
             )
+
+    def wait_ready(self, timeout: float = 30) -> None:
         process = self.process
-        ready = wait_for(lambda: "ready" in self.text(offset) or process.poll() is not None, timeout=30)
+        assert process is not None
+        ready = wait_for(lambda: "ready" in self.text(self.offset) or process.poll() is not None, timeout=timeout)
         assert ready and process.poll() is None, self.text()[-3000:]
 
     def text(self, offset: int = 0) -> str:
@@ -165,6 +186,48 @@ def test_task_run_twice_sends_once(celery_worker_process, sandbox_bot, fresh_san
     # Both task runs finished (the second found nothing left in state "accepted").
     assert wait_for(lambda: log.read_text().count("succeeded") >= 2, timeout=30), log.read_text()[-2000:]
     assert fresh_sandbox.count("POST", "/messages") == 1
+
+
+def test_beat_task_sends_deferred_batches_once_their_time_has_come(start_worker, sandbox_bot, fresh_sandbox):
+    """``django_sinch_whatsapp.dispatch_due`` (celery beat) on a real worker: the tier's deferrals go out."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from django_sinch_whatsapp.client import messages as builders
+    from django_sinch_whatsapp.tasks import dispatch_due_task
+
+    sandbox_bot.messaging_tier = 30
+    sandbox_bot.save()
+    numbers = [str(46700000000 + i) for i in range(50)]
+    outcome = services.send_message(
+        sandbox_bot, numbers, builders.template("campaign", language="en_US"), over_tier="defer"
+    )
+    assert outcome.sent == 30 and outcome.deferred == 20
+    # The worker's own dispatch backend is Celery: the beat task publishes deliver_batch tasks.
+    worker = start_worker("solo", SINCH_TEST_DISPATCH_BACKEND="celery")
+    deferred = OutboundMessage.objects.filter(not_before__isnull=False)
+    batches = set(deferred.values_list("batch_id", flat=True))  # one per chunk the deferral fell in
+
+    def runs(task: str) -> int:
+        return sum(1 for line in worker.text().splitlines() if task in line and "succeeded" in line)
+
+    dispatch_due_task.delay()
+    assert wait_for(lambda: runs("dispatch_due") == 1, timeout=30), worker.text()[-2000:]
+    assert fresh_sandbox.count("POST", "/messages") == 2 and deferred.count() == 20  # not due: nothing sent
+
+    deferred.update(not_before=timezone.now() - timedelta(seconds=1))  # 24 hours on
+    dispatch_due_task.delay()
+    later = OutboundMessage.objects.filter(recipient__in=numbers[30:])
+    assert wait_for(lambda: set(later.values_list("state", flat=True)) == {"queued"}, timeout=30), worker.text()[-2000:]
+    # One deliver_batch task per deferred batch, published by the beat task (this process published none).
+    # (Rows reach "queued" inside the task, a moment before the worker logs that it succeeded.)
+    assert wait_for(lambda: runs("deliver_batch") == len(batches), timeout=10), worker.text()[-2000:]
+    assert runs("dispatch_due") == 2
+    sent = Counter(
+        _digits(n) for e in fresh_sandbox.requests_log if e["path"].endswith("/messages") for n in e["body"]["to"]
+    )
+    assert set(sent) == set(numbers) and max(sent.values()) == 1
 
 
 def _unacked_batches(queue: str) -> list[str]:

@@ -65,6 +65,45 @@ def test_rows_recorded_but_never_dispatched_are_sent(kit, any_transport_bot, fre
     assert kit.send_count(fresh_sandbox) == 1
 
 
+def test_never_dispatched_rows_are_counted_and_sent_per_batch(sandbox_bot, fresh_sandbox, monkeypatch):
+    from django.db import transaction
+
+    from django_sinch_whatsapp import dispatch
+
+    numbers = [f"467320{n:05d}" for n in range(30)]  # 2 batches (20 + 10), 30 rows of 30 created_at values
+    monkeypatch.setattr(dispatch.transaction, "on_commit", lambda func: None)
+    with transaction.atomic():
+        services.send_text(sandbox_bot, numbers, "Hi", allow_outside_window=True)
+    monkeypatch.undo()
+    for n, pk in enumerate(OutboundMessage.objects.values_list("pk", flat=True)):  # as recorded: one time per row
+        OutboundMessage.objects.filter(pk=pk).update(created_at=timezone.now() - timedelta(minutes=30, seconds=n))
+    out = StringIO()
+    call_command("sinch_whatsapp_reconcile", stdout=out)
+    assert "re-dispatched 2 batch(es)" in out.getvalue()  # not one per row
+    assert fresh_sandbox.count("POST", "/messages") == 2
+    assert not OutboundMessage.objects.filter(state="accepted").exists()
+
+
+def test_the_command_waits_for_the_bots_rate_limit(make_bot, fresh_sandbox, monkeypatch):
+    from django.db import transaction
+
+    from django_sinch_whatsapp import dispatch
+
+    from .conftest import CALLBACK_KEY, TOKEN
+
+    # 2 messages/s in requests of 1: three rows need two seconds of waiting, more than a web request may.
+    bot = make_bot(base_url_override=fresh_sandbox.region_url("us"), rate_limit=2, rate_burst=1)
+    fresh_sandbox.register_bot(bot.sinch_bot_id, TOKEN, region="us", callback_key=CALLBACK_KEY)
+    monkeypatch.setattr(dispatch.transaction, "on_commit", lambda func: None)
+    with transaction.atomic():
+        services.send_text(bot, ["46732001122", "46732001123", "46732001124"], "Hi", allow_outside_window=True)
+    monkeypatch.undo()
+    age(OutboundMessage.objects.all())
+    call_command("sinch_whatsapp_reconcile", stdout=StringIO())
+    assert fresh_sandbox.count("POST", "/messages") == 3  # all of them, none left to the outbox
+    assert not OutboundMessage.objects.filter(state="accepted").exists()
+
+
 def test_dispatch_that_never_finished_becomes_unknown_and_is_not_resent(
     kit, any_transport_bot, fresh_sandbox, monkeypatch
 ):

@@ -396,6 +396,138 @@ def test_unreachable_receiver_is_given_up_after_the_retries(http, sandbox):
     assert [entry["attempt"] for entry in log[:4]] == [1, 2, 3, 4]
 
 
+# --- batched delivery reports (a callback's "statuses" is an array, whatsapp-callback.md) ------------------------
+
+
+@pytest.fixture
+def batching(receiver):
+    with SandboxServer(
+        step_delay=0.01, callback_retry_delay=0.01, statuses_per_callback=50, callback_batch_window=0.2
+    ) as server:
+        server.register_bot(BOT, TOKEN, callback_url=receiver.url(), callback_key=KEY)
+        yield server
+
+
+def reports_by_recipient(payloads: list[dict]) -> dict[str, list[str]]:
+    states: dict[str, list[str]] = {}
+    for payload in payloads:
+        for status in payload.get("statuses", []):
+            states.setdefault(status["recipient"], []).append(status["state"])
+    return states
+
+
+def test_batched_reports_hold_several_messages_statuses_and_each_chain_goes_on(http, batching, receiver):
+    numbers = [f"4673200{n:04d}" for n in range(10)]
+    batching.set_capability(BOT, numbers[0], False)
+    send(http, batching, text(), to=numbers)
+    assert batching.wait_for_callbacks(10)
+    payloads = [verified(item) for item in receiver.received]  # signed over the merged bytes
+    states = reports_by_recipient(payloads)
+    assert states.pop("+" + numbers[0]) == ["no_capability"]
+    assert states == {"+" + number: STATES for number in numbers[1:]}  # each report once, in order
+    # One callback per step of the chains, not one per report: 46 reports in a handful of callbacks.
+    assert len(payloads) < 10 and max(len(p["statuses"]) for p in payloads) >= 9
+    first = batching.callback_log[0]
+    assert len(first["message_ids"]) == len(first["body"]["statuses"]) == 10
+    assert all(m["states"] for m in batching.messages)
+
+
+def test_a_batch_holds_at_most_statuses_per_callback(http, receiver):
+    with SandboxServer(step_delay=0.01, statuses_per_callback=4, callback_batch_window=600.0) as server:
+        server.register_bot(BOT, TOKEN, callback_url=receiver.url())
+        numbers = [f"4673200{n:04d}" for n in range(8)]
+        send(http, server, text(), to=numbers)
+        # Full batches go at once: eight recipients' reports never wait for the 10-minute window.
+        assert server.wait_for_callbacks(20)
+    payloads = receiver.payloads()
+    assert {len(p["statuses"]) for p in payloads} == {4}
+    assert reports_by_recipient(payloads) == {"+" + number: STATES for number in numbers}
+
+
+def test_a_failed_batch_is_retried_and_every_report_arrives_once(http, batching, receiver):
+    receiver.answers = [500]
+    numbers = [NUMBER, "46732002244", "46732003366"]
+    send(http, batching, text(), to=numbers)
+    assert batching.wait_for_callbacks(10)
+    log = batching.callback_log
+    assert (log[0]["status"], log[0]["attempt"], len(log[0]["message_ids"])) == (500, 1, 3)
+    assert (log[1]["status"], log[1]["attempt"]) == (200, 2)
+    assert log[1]["body"]["statuses"] == log[0]["body"]["statuses"]  # the same reports, built once
+    delivered = [entry["body"] for entry in log if entry["status"] == 200]
+    assert reports_by_recipient(delivered) == {"+" + number: STATES for number in numbers}
+
+
+def test_inbound_callbacks_are_never_batched(batching, receiver):
+    for sender in (NUMBER, "46732002244"):
+        batching.inject_inbound(BOT, sender, text="hi")
+    assert batching.wait_for_callbacks(5)
+    assert [len(p["notifications"]) for p in receiver.payloads()] == [1, 1]
+
+
+def test_statuses_per_callback_must_be_positive():
+    with pytest.raises(ValueError, match="statuses_per_callback"):
+        SandboxServer(statuses_per_callback=0)
+    with pytest.raises(ValueError, match="batch_window"):
+        SandboxServer(statuses_per_callback=5, callback_batch_window=-1)
+
+
+# --- send rates and repeated sends, as the sandbox saw them ----------------------------------------------------
+
+
+def test_peak_window_counts_messages_in_any_half_open_window():
+    from django_sinch_whatsapp.sandbox.server import peak_in_window
+
+    assert peak_in_window([(0.0, 20), (0.5, 20), (0.99, 5), (1.0, 20)]) == 45  # [0.5, 1.5) and [0, 1)
+    assert peak_in_window([(1.0, 5), (0.0, 5)]) == 5  # unsorted; 1.0 is outside [0, 1)
+    assert peak_in_window([(0.0, 5), (0.999, 5), (1.5, 5)]) == 10
+    assert peak_in_window([(0.0, 5), (0.4, 5), (0.8, 5)], window=0.5) == 10
+    assert peak_in_window([]) == 0
+
+
+def test_send_times_peak_rate_and_repeated_sends_per_bot(http, sandbox, bot):
+    sandbox.register_bot("other-bot", "other-token")
+    before = time.time()
+    send(http, sandbox, text(), to=[NUMBER, "46732002244"])
+    send(http, sandbox, text("Another"), to=[NUMBER])
+    send(http, sandbox, text(), to=["+46732001122"])  # the first message again, to the same number
+    other = {"to": [NUMBER], "message": text()}
+    http.post(url(sandbox, "messages", bot_id="other-bot"), json=other, headers=auth("other-token"), timeout=5)
+    http.post(url(sandbox, "capability"), json={"numbers": [NUMBER]}, headers=auth(), timeout=5)
+
+    sends = sandbox.send_times(BOT)
+    assert [count for _, count in sends] == [2, 1, 1]  # messages of this bot only, in arrival order
+    assert all(before <= moment <= time.time() for moment, _ in sends)
+    assert sandbox.peak_rate(BOT) == 4 and sandbox.peak_rate("other-bot") == 1
+    assert sandbox.peak_rate(BOT, window=0.000001) == 2
+    assert sandbox.repeated_sends(BOT) == {NUMBER: 2}
+    assert sandbox.repeated_sends("other-bot") == {}
+
+
+def test_rates_over_the_control_api(http, sandbox, receiver, bot):
+    sandbox.set_capability(BOT, "46732002244", False)
+    send(http, sandbox, text(), to=[NUMBER, "46732002244"])
+    send(http, sandbox, text(), to=[NUMBER])
+    assert sandbox.wait_for_callbacks(5)
+    rates = http.get(f"{sandbox.base_url}/_sandbox/rates", params={"bot_id": BOT}, timeout=5).json()
+    assert (rates["requests"], rates["messages"], rates["peak"], rates["window"]) == (2, 3, 3, 1.0)
+    assert rates["first"] <= rates["last"] and rates["repeated"] == {NUMBER: 2}
+    # 5 + 5 reports for the two messages to NUMBER, 1 no_capability: one callback each (no batching here).
+    assert (rates["statuses"], rates["status_callbacks"], rates["failed_status_callbacks"]) == (11, 11, 0)
+    unknown = http.get(f"{sandbox.base_url}/_sandbox/rates", params={"bot_id": "ghost"}, timeout=5)
+    assert unknown.status_code == 404
+    bad = http.get(f"{sandbox.base_url}/_sandbox/rates", params={"bot_id": BOT, "window": "0"}, timeout=5)
+    assert bad.status_code == 400 and "window" in bad.text
+
+
+def test_a_requests_time_is_its_arrival_not_its_answer(http, sandbox, bot):
+    sandbox.faults.slow_next(1, 0.4)
+    before = time.time()
+    assert send(http, sandbox, text()).status_code == 201
+    answered = time.time()
+    [(arrived, _)] = sandbox.send_times(BOT)
+    assert before <= arrived <= answered - 0.4  # stamped before the fault's delay, not when answered
+
+
 # --- inbound (whatsapp-callback.md) --------------------------------------------------------------------------
 
 
@@ -720,6 +852,7 @@ def test_runs_standalone_without_django(tmp_path, http):
     bots = tmp_path / "bots.json"
     bots.write_text(json.dumps([{"bot_id": "cli-bot", "token": "cli-token", "region": "eu"}]))
     command = [sys.executable, "-m", "django_sinch_whatsapp.sandbox", "--port", "0", "--bots-file", str(bots)]
+    command += ["--statuses-per-callback", "100", "--batch-window", "0.3"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     try:
         first_line = process.stdout.readline()
@@ -730,6 +863,8 @@ def test_runs_standalone_without_django(tmp_path, http):
             f"{base_url}/eu1/whatsapp/v1/cli-bot/capability", json=body, headers=auth("cli-token"), timeout=5
         )
         assert answer.status_code == 200
+        health = http.get(f"{base_url}/_sandbox/", timeout=5).json()
+        assert health["callbacks"] == {"step_delay": 0.5, "statuses_per_callback": 100, "batch_window": 0.3}
     finally:
         process.terminate()
         process.wait(timeout=10)

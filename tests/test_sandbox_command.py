@@ -36,7 +36,18 @@ def test_command_runs_the_sandbox_and_registers_sandbox_bots(make_bot, tmp_path)
     log = tmp_path / "sandbox.log"
     with log.open("w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "django", "sinch_whatsapp_sandbox", "--port", str(port)],
+            [
+                sys.executable,
+                "-m",
+                "django",
+                "sinch_whatsapp_sandbox",
+                "--port",
+                str(port),
+                "--statuses-per-callback",
+                "50",
+                "--batch-window",
+                "0.2",
+            ],
             cwd=REPO,
             env=env,
             stdout=out,
@@ -49,6 +60,8 @@ def test_command_runs_the_sandbox_and_registers_sandbox_bots(make_bot, tmp_path)
         listed = bots["bots"] if isinstance(bots, dict) else bots
         assert [(b["bot_id"], b["region"]) for b in listed] == [("support-bot", "eu1")]
         assert TOKEN not in str(bots)
+        health = requests.get(f"http://127.0.0.1:{port}/_sandbox/", timeout=5).json()
+        assert health["callbacks"] == {"step_delay": 0.5, "statuses_per_callback": 50, "batch_window": 0.2}
         answer = requests.post(
             f"http://127.0.0.1:{port}/eu1/whatsapp/v1/support-bot/provision/optin",
             json={"numbers": ["46732001122"]},

@@ -127,3 +127,88 @@ def test_a_campaign_upload_over_the_tier_is_refused_before_sending_any(api, tier
     error = response.json()["error"]
     assert error["code"] == "messaging_tier_exceeded" and error["requested"] == 300 and error["campaign"]
     assert not OutboundMessage.objects.exists() and fresh_sandbox.count("POST", "/messages") == 0
+
+
+def _deferred(tier_bot) -> list[OutboundMessage]:
+    outcome = services.send_message(tier_bot, NUMBERS, _template(), over_tier="defer")
+    assert outcome.deferred == 50
+    return list(OutboundMessage.objects.filter(bot=tier_bot, not_before__isnull=False))
+
+
+def test_dispatch_due_sends_deferred_rows_once_their_time_has_come(tier_bot, fresh_sandbox):
+    from django_sinch_whatsapp.dispatch import dispatch_due
+
+    later = _deferred(tier_bot)
+    due_at = min(row.not_before for row in later)
+    assert dispatch_due() == [] and dispatch_due(now=due_at - timedelta(seconds=1)) == []
+    assert fresh_sandbox.count("POST", "/messages") == 13  # the 250 sent at once, nothing deferred
+    batches = dispatch_due(now=due_at + timedelta(seconds=1))  # 24 hours on
+    assert sorted(batches) == sorted({row.batch_id for row in later}) and len(batches) == 3
+    rows = OutboundMessage.objects.filter(pk__in=[row.pk for row in later])
+    assert set(rows.values_list("state", flat=True)) == {"queued"}
+    assert set(rows.values_list("not_before", flat=True)) == {None}
+    sent = [n for e in fresh_sandbox.requests_log if e["path"].endswith("/messages") for n in e["body"]["to"]]
+    assert sorted(sent) == NUMBERS  # each number once
+    assert dispatch_due(now=due_at + timedelta(hours=1)) == []  # nothing left, nothing sent again
+    assert fresh_sandbox.count("POST", "/messages") == 16
+
+
+def test_dispatch_due_publishes_in_two_queries_whatever_the_number_of_batches(
+    tier_bot, fresh_sandbox, settings, monkeypatch, django_assert_num_queries
+):
+    from django_sinch_whatsapp import dispatch
+
+    later = _deferred(tier_bot)
+    settings.SINCH_WHATSAPP = {**settings.SINCH_WHATSAPP, "DISPATCH_BACKEND": "celery"}
+    published: list = []
+    monkeypatch.setattr(dispatch, "publish", lambda ids, sink: published.extend(ids))
+    due_at = max(row.not_before for row in later) + timedelta(seconds=1)
+    # BEGIN, SELECT ... FOR UPDATE SKIP LOCKED, UPDATE not_before, COMMIT.
+    with django_assert_num_queries(4):
+        batches = dispatch.dispatch_due(now=due_at)
+    assert sorted(published) == sorted(batches) and len(batches) == 3
+    # Published once: a run while the tasks wait in the queue publishes nothing again.
+    assert dispatch.dispatch_due(now=due_at) == [] and len(published) == 3
+    # At most `limit` batches a run; the rest on the next one.
+    OutboundMessage.objects.filter(pk__in=[row.pk for row in later]).update(not_before=due_at)
+    assert len(dispatch.dispatch_due(now=due_at, limit=2)) == 2
+    assert len(dispatch.dispatch_due(now=due_at, limit=2)) == 1
+    assert fresh_sandbox.count("POST", "/messages") == 13  # the tasks were only published
+
+
+@pytest.mark.postgres_only
+def test_two_dispatch_due_runs_at_once_take_disjoint_rows(tier_bot, fresh_sandbox, settings, monkeypatch):
+    import threading
+
+    from django.db import connection, transaction
+
+    from django_sinch_whatsapp import dispatch
+
+    later = _deferred(tier_bot)
+    settings.SINCH_WHATSAPP = {**settings.SINCH_WHATSAPP, "DISPATCH_BACKEND": "celery"}
+    published: list = []
+    monkeypatch.setattr(dispatch, "publish", lambda ids, sink: published.extend(ids))
+    due_at = max(row.not_before for row in later) + timedelta(seconds=1)
+    first_batch = sorted(later, key=lambda row: (row.not_before, str(row.batch_id)))[0].batch_id
+    locked, release = threading.Event(), threading.Event()
+
+    def other_run_holding_one_batch():
+        try:
+            with transaction.atomic():
+                list(OutboundMessage.objects.select_for_update().filter(batch_id=first_batch))
+                locked.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    other = threading.Thread(target=other_run_holding_one_batch)
+    other.start()
+    try:
+        assert locked.wait(10)
+        batches = dispatch.dispatch_due(now=due_at)  # does not wait for the locked rows: skips them
+    finally:
+        release.set()
+        other.join(10)
+    assert first_batch not in batches and len(batches) == 2
+    assert dispatch.dispatch_due(now=due_at) == [first_batch]
+    assert sorted(published) == sorted({row.batch_id for row in later})

@@ -113,7 +113,10 @@ class OutboundMessage(models.Model):
     not_before = models.DateTimeField(
         null=True,
         blank=True,
-        help_text=_("Deferred (messaging tier): not dispatched before this time; reconciliation sends it then."),
+        help_text=_(
+            "Deferred (messaging tier): not dispatched before this time. dispatch_due sends it then (and clears "
+            "this); reconciliation too."
+        ),
     )
     state_changed_at = models.DateTimeField(null=True, blank=True)
     absent_confirmed_at = models.DateTimeField(
@@ -148,6 +151,11 @@ class OutboundMessage(models.Model):
             models.Index(fields=["sinch_message_id"], name="sinch_wa_out_sinch_id_idx"),
             # The messaging tier's count: a bot's templates dispatched in the last 24 hours.
             models.Index(fields=["bot", "message_type", "dispatched_at"], name="sinch_wa_out_tier_idx"),
+            # dispatch_due's lookup of deferred rows whose time has come: only rows still deferred are in it
+            # (dispatch_due clears not_before as it schedules them), so it stays small however large the table.
+            models.Index(
+                fields=["not_before"], condition=models.Q(not_before__isnull=False), name="sinch_wa_out_deferred_idx"
+            ),
         ]
 
     def __str__(self) -> str:

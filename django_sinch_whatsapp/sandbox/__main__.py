@@ -40,6 +40,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
     parser.add_argument("--bots-file", help="JSON file of bots to register at start and after each reset")
     parser.add_argument("--step-delay", type=float, default=0.5, help="seconds between delivery reports (default 0.5)")
+    parser.add_argument(
+        "--statuses-per-callback",
+        type=int,
+        default=1,
+        help="batch delivery reports as Sinch does: at most this many statuses in one callback (default 1)",
+    )
+    parser.add_argument(
+        "--batch-window",
+        type=float,
+        default=0.05,
+        help="seconds a due delivery report waits for others to batch with (default 0.05)",
+    )
     parser.add_argument("--verbose", "-v", action="store_true", help="log every request")
     return parser
 
@@ -49,7 +61,14 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(asctime)s %(message)s")
     try:
         bots = load_bots(args.bots_file)
-        server = SandboxServer(host=args.host, port=args.port, step_delay=args.step_delay, bots=bots)
+        server = SandboxServer(
+            host=args.host,
+            port=args.port,
+            step_delay=args.step_delay,
+            bots=bots,
+            statuses_per_callback=args.statuses_per_callback,
+            callback_batch_window=args.batch_window,
+        )
     except (OSError, ValueError, TypeError) as err:
         print(f"sandbox: {err}", file=sys.stderr)
         return 2

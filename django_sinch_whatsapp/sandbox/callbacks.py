@@ -7,6 +7,14 @@ due, so its timestamp is the time of the state change. Failed deliveries
 (non-2xx or no answer) are retried after a delay that doubles each time, a
 scaled-down version of Sinch's 5 s doubling (whatsapp-callback.md). Every
 attempt is recorded.
+
+*Batching* (``statuses_per_callback`` > 1): a callback's ``statuses`` is an
+array (whatsapp-callback.md), and Sinch puts several delivery reports in one
+callback. Then a delivery report that falls due waits up to ``batch_window``
+seconds for others to the same URL (same key), and they go out together, up to
+``statuses_per_callback`` in one signed callback; each report's chain goes on
+from there. Inbound messages and the Conversation wire's callbacks are never
+batched.
 """
 
 from __future__ import annotations
@@ -59,7 +67,24 @@ class _Job:
     index: int
     generation: int
     attempt: int = 0
-    prepared: tuple[bytes, dict[str, str], dict[str, Any]] | None = field(default=None, repr=False)
+    payload: dict[str, Any] | None = field(default=None, repr=False)
+    prepared: tuple[bytes, dict[str, str]] | None = field(default=None, repr=False)
+
+    @property
+    def step(self) -> CallbackStep:
+        return self.steps[self.index]
+
+
+#: Delivery reports waiting to go out together: (url, key, encoding) -> the buffer's token and its jobs.
+_BatchKey = tuple[str, str | None, str]
+
+
+@dataclass
+class _Flush:
+    """Scheduled end of a batch's wait: send the buffer ``token`` of ``key`` if it is still waiting."""
+
+    key: _BatchKey
+    token: int
 
 
 def signed_headers(body: bytes, key: str | None, encoding: str) -> dict[str, str]:
@@ -85,15 +110,24 @@ class CallbackSender:
         retry_delay: float | None = None,
         timeout: float = 5.0,
         workers: int = 8,
+        statuses_per_callback: int = 1,
+        batch_window: float = 0.05,
     ) -> None:
+        if int(statuses_per_callback) < 1:
+            raise ValueError("statuses_per_callback must be at least 1")
+        if batch_window < 0:
+            raise ValueError("batch_window must not be negative")
         self.record = record
+        self.statuses_per_callback = int(statuses_per_callback)
+        self.batch_window = float(batch_window)
         self.step_delay = step_delay
         self.retries = retries
         self.retry_delay = retry_delay if retry_delay is not None else max(step_delay, 0.01)
         self.timeout = timeout
         self.workers = workers
         self._cond = threading.Condition()
-        self._heap: list[tuple[float, int, _Job]] = []
+        self._heap: list[tuple[float, int, _Job | _Flush]] = []
+        self._buffers: dict[_BatchKey, tuple[int, list[_Job]]] = {}
         self._sequence = itertools.count()
         self._pending = 0
         self._generation = 0
@@ -122,8 +156,10 @@ class CallbackSender:
         """Forget every planned callback; posts already under way are neither retried nor recorded."""
         with self._cond:
             self._generation += 1
-            self._pending -= len(self._heap)
+            self._pending -= sum(1 for _, _, item in self._heap if isinstance(item, _Job))
+            self._pending -= sum(len(jobs) for _, jobs in self._buffers.values())
             self._heap.clear()
+            self._buffers.clear()
             self._cond.notify_all()
 
     # scheduling -----------------------------------------------------------------------------------------
@@ -163,12 +199,48 @@ class CallbackSender:
                         self._cond.wait()
                 if self._stopping:
                     return
-                _, _, job = heapq.heappop(self._heap)
+                _, _, item = heapq.heappop(self._heap)
+                ready = self._take_ready(item)
+            if not ready:
+                continue
             assert self._pool is not None
             try:
-                self._pool.submit(self._execute, job)
+                if len(ready) == 1 and self._batch_key(ready[0]) is None:
+                    self._pool.submit(self._execute, ready[0])
+                else:
+                    self._pool.submit(self._execute_batch, ready)
             except RuntimeError:  # pool shut down while stopping
                 return
+
+    def _batch_key(self, job: _Job) -> _BatchKey | None:
+        """Where a due job may wait for others: delivery reports of the standalone wire, when batching."""
+        step = job.step
+        if self.statuses_per_callback <= 1 or step.kind != "status" or step.sign is not None or not step.url:
+            return None
+        return (step.url, step.key, step.encoding)
+
+    def _take_ready(self, item: _Job | _Flush) -> list[_Job]:
+        """What goes out now for this due heap item (caller holds self._cond): one job, a full or timed-out
+        batch, or nothing (the job waits in its batch; a stale flush)."""
+        if isinstance(item, _Flush):
+            token, jobs = self._buffers.get(item.key, (None, []))
+            if token != item.token:
+                return []
+            del self._buffers[item.key]
+            return jobs
+        key = self._batch_key(item)
+        if key is None:
+            return [item]
+        token, jobs = self._buffers.get(key, (next(self._sequence), []))
+        if not jobs:
+            self._buffers[key] = (token, jobs)
+            heapq.heappush(self._heap, (time.monotonic() + self.batch_window, next(self._sequence), _Flush(key, token)))
+            self._cond.notify_all()
+        jobs.append(item)
+        if len(jobs) >= self.statuses_per_callback:
+            del self._buffers[key]
+            return jobs
+        return []
 
     # delivery -------------------------------------------------------------------------------------------
     def _execute(self, job: _Job) -> None:
@@ -182,43 +254,108 @@ class CallbackSender:
                 self._pending -= 1
                 self._cond.notify_all()
 
-    def _attempt(self, job: _Job) -> None:
-        step = job.steps[job.index]
-        if job.prepared is None:
-            payload = step.build()
+    def _execute_batch(self, jobs: list[_Job]) -> None:
+        try:
+            live = [job for job in jobs if job.generation == self._generation]
+            if live:
+                self._attempt_batch(live)
+        except Exception:
+            logger.exception("sandbox callback delivery failed")
+        finally:
+            with self._cond:
+                self._pending -= len(jobs)
+                self._cond.notify_all()
+
+    @staticmethod
+    def _payload(job: _Job) -> dict[str, Any]:
+        """The step's payload, built (and stored) once, when it is first due."""
+        if job.payload is None:
+            step = job.step
+            job.payload = step.build()
             if step.on_built is not None:
-                step.on_built(payload)
+                step.on_built(job.payload)
+        return job.payload
+
+    def _attempt(self, job: _Job) -> None:
+        step = job.step
+        payload = self._payload(job)
+        if job.prepared is None:
             # The exact bytes that are signed are the bytes that are sent.
             body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-            headers = step.sign(body) if step.sign else signed_headers(body, step.key, step.encoding)
-            job.prepared = (body, headers, payload)
-        body, headers, payload = job.prepared
+            job.prepared = (body, step.sign(body) if step.sign else signed_headers(body, step.key, step.encoding))
+        body, headers = job.prepared
         if step.url:
             job.attempt += 1
             status, error = self._post(step.url, body, headers)
             if job.generation != self._generation:
                 return
-            self.record(
-                {
-                    "url": step.url,
-                    "kind": step.kind,
-                    "bot_id": step.bot_id,
-                    "message_id": step.message_id,
-                    "attempt": job.attempt,
-                    "status": status,
-                    "error": error,
-                    "body": payload,
-                    "raw_body": body.decode("utf-8"),
-                    "headers": headers,
-                    "time": time.time(),
-                }
-            )
-            delivered = status is not None and 200 <= status < 300
-            if not delivered and job.attempt <= self.retries:
-                with self._cond:
-                    if job.generation == self._generation:
-                        self._schedule(job, self.retry_delay * 2 ** (job.attempt - 1))
+            self.record(self._entry(step, [step.message_id], job.attempt, status, error, payload, body, headers))
+            if not self._delivered(status) and job.attempt <= self.retries:
+                self._retry(job)
                 return
+        self._next_step(job)
+
+    def _attempt_batch(self, jobs: list[_Job]) -> None:
+        """Several due delivery reports to one URL: one callback whose ``statuses`` holds them all."""
+        step = jobs[0].step
+        payload = {
+            "type": self._payload(jobs[0]).get("type", "whatsapp"),
+            "statuses": [status for job in jobs for status in self._payload(job).get("statuses", [])],
+        }
+        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        headers = signed_headers(body, step.key, step.encoding)
+        for job in jobs:
+            job.attempt += 1
+        status, error = self._post(step.url or "", body, headers)
+        if jobs[0].generation != self._generation:
+            return
+        attempt = max(job.attempt for job in jobs)
+        self.record(
+            self._entry(step, [job.step.message_id for job in jobs], attempt, status, error, payload, body, headers)
+        )
+        delivered = self._delivered(status)
+        for job in jobs:
+            if not delivered and job.attempt <= self.retries:
+                self._retry(job)  # due again later, batched again with whatever is due then
+            else:
+                self._next_step(job)
+
+    @staticmethod
+    def _delivered(status: int | None) -> bool:
+        return status is not None and 200 <= status < 300
+
+    @staticmethod
+    def _entry(
+        step: CallbackStep,
+        message_ids: list[str],
+        attempt: int,
+        status: int | None,
+        error: str | None,
+        payload: dict[str, Any],
+        body: bytes,
+        headers: dict[str, str],
+    ) -> dict[str, Any]:
+        return {
+            "url": step.url,
+            "kind": step.kind,
+            "bot_id": step.bot_id,
+            "message_id": message_ids[0],
+            "message_ids": message_ids,
+            "attempt": attempt,
+            "status": status,
+            "error": error,
+            "body": payload,
+            "raw_body": body.decode("utf-8"),
+            "headers": headers,
+            "time": time.time(),
+        }
+
+    def _retry(self, job: _Job) -> None:
+        with self._cond:
+            if job.generation == self._generation:
+                self._schedule(job, self.retry_delay * 2 ** (job.attempt - 1))
+
+    def _next_step(self, job: _Job) -> None:
         if job.index + 1 < len(job.steps):
             with self._cond:
                 if job.generation == self._generation:

@@ -1,13 +1,18 @@
 """The control API under ``/_sandbox/`` (JSON in and out, no auth): drive the sandbox from another process.
 
 ======  ========================  =====================================================================
-GET     /_sandbox/                health: ``{"status": "ok", "regions": {"us": url, "eu": url}}``
+GET     /_sandbox/                health: ``{"status": "ok", "regions": {"us": url, "eu": url}, "callbacks":
+                                  {"step_delay", "statuses_per_callback", "batch_window"}}``
 GET     /_sandbox/bots            ``{"bots": [...]}`` (without secrets)
 POST    /_sandbox/bots            ``register_bot`` arguments (one object, or ``{"bots": [...]}``) -> 201
 POST    /_sandbox/inbound         ``{"bot_id", "from", "text" | "message", "contacts_name", "replying_to",
                                   "extra"}`` -> 201 ``{"message_id": ...}``
 GET     /_sandbox/requests        ``?method=&path_suffix=`` -> ``{"count": n, "requests": [...]}``; credentials
                                   are recorded as ``"Bearer ***"``, with ``"token_matched": true|false``
+GET     /_sandbox/rates           ``?bot_id=&window=1`` -> ``{"messages", "requests", "peak", "first", "last",
+                                  "repeated", "status_callbacks", "failed_status_callbacks", "statuses"}``:
+                                  one bot's sends, its busiest window (in messages), repeated sends,
+                                  delivery-report callbacks delivered and failed, distinct reports delivered
 GET     /_sandbox/callbacks       ``{"callbacks": [...]}`` (every delivery attempt)
 GET     /_sandbox/messages        ``{"messages": [...]}`` (accepted messages and their reported states)
 GET     /_sandbox/faults          ``{"faults": [...]}`` (pending)
@@ -44,7 +49,13 @@ BOT_FIELDS = (
 
 def _health(sandbox: SandboxServer, body: Any, query: dict[str, str]) -> Response:
     regions = {region: sandbox.region_url(region) for region in ("us", "eu")}
-    return Response(200, {"status": "ok", "base_url": sandbox.base_url, "regions": regions})
+    sender = sandbox.sender
+    callbacks = {
+        "step_delay": sender.step_delay,
+        "statuses_per_callback": sender.statuses_per_callback,
+        "batch_window": sender.batch_window,
+    }
+    return Response(200, {"status": "ok", "base_url": sandbox.base_url, "regions": regions, "callbacks": callbacks})
 
 
 def _list_bots(sandbox: SandboxServer, body: Any, query: dict[str, str]) -> Response:
@@ -89,6 +100,35 @@ def _requests(sandbox: SandboxServer, body: Any, query: dict[str, str]) -> Respo
     if query.get("path_suffix"):
         entries = [entry for entry in entries if entry["path"].endswith(query["path_suffix"])]
     return Response(200, {"count": len(entries), "requests": entries})
+
+
+def _rates(sandbox: SandboxServer, body: Any, query: dict[str, str]) -> Response:
+    bot_id = query.get("bot_id") or ""
+    sandbox.state.require(bot_id)
+    window = float(query.get("window") or 1.0)
+    if not 0 < window <= 3600:
+        raise ValidationError("window", "must be more than 0 and at most 3600 seconds")
+    sends = sandbox.send_times(bot_id)
+    reports = [entry for entry in sandbox.callback_log if entry["bot_id"] == bot_id and entry["kind"] == "status"]
+    delivered = [entry for entry in reports if entry["status"] is not None and 200 <= entry["status"] < 300]
+    # Each report once, however often it was retried (a timed-out attempt may have landed too).
+    statuses = {(s.get("message_id"), s.get("state")) for entry in delivered for s in entry["body"].get("statuses", [])}
+    return Response(
+        200,
+        {
+            "bot_id": bot_id,
+            "window": window,
+            "requests": len(sends),
+            "messages": sum(count for _, count in sends),
+            "peak": sandbox.peak_rate(bot_id, window),
+            "first": sends[0][0] if sends else None,
+            "last": sends[-1][0] if sends else None,
+            "repeated": sandbox.repeated_sends(bot_id),
+            "status_callbacks": len(delivered),
+            "failed_status_callbacks": len(reports) - len(delivered),
+            "statuses": len(statuses),
+        },
+    )
 
 
 def _faults(sandbox: SandboxServer, body: Any, query: dict[str, str]) -> Response:
@@ -139,6 +179,7 @@ ROUTES: dict[tuple[str, str], Callable[[SandboxServer, Any, dict[str, str]], Res
     ("POST", "bots"): _register_bots,
     ("POST", "inbound"): _inbound,
     ("GET", "requests"): _requests,
+    ("GET", "rates"): _rates,
     ("GET", "callbacks"): lambda sandbox, body, query: Response(200, {"callbacks": sandbox.callback_log}),
     ("GET", "messages"): lambda sandbox, body, query: Response(200, {"messages": sandbox.messages}),
     ("GET", "faults"): lambda sandbox, body, query: Response(200, {"faults": sandbox.faults.pending()}),

@@ -129,6 +129,7 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length > 0 else b""
 
     def _handle(self) -> None:
+        arrived = time.time()  # the request line and headers are in: the moment the request reached us
         split = urlsplit(self.path)
         path, method = split.path, self.command
         query = dict(parse_qsl(split.query, keep_blank_values=True))
@@ -154,7 +155,7 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
             "headers": loggable_headers(self.headers),
             "token_matched": token_matched(self.sandbox, path, self.headers.get("Authorization")),
             "body": loggable_body(raw),
-            "time": time.time(),
+            "time": arrived,
             "fault": fault.kind if fault else ("slow" if delay else None),
         }
         if fault is not None and fault.kind == "drop":

@@ -9,8 +9,10 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections import Counter
 from http.server import ThreadingHTTPServer
 from typing import Any
+from urllib.parse import unquote
 
 from .callbacks import CallbackSender
 from .conversation import ConversationSandbox
@@ -61,6 +63,9 @@ class SandboxServer:
     ``bots`` (dicts of ``register_bot`` arguments) are registered at start and again after ``reset()``.
     Delivery reports follow each other ``step_delay`` seconds apart; failed callbacks are retried
     ``callback_retries`` times after ``callback_retry_delay`` (default ``step_delay``), doubling.
+    ``statuses_per_callback`` > 1 batches delivery reports as Sinch does: reports to one URL that
+    fall due within ``callback_batch_window`` seconds go out together in one callback (at most that
+    many statuses each), so a large send is settled by far fewer callbacks.
     """
 
     def __init__(
@@ -73,6 +78,8 @@ class SandboxServer:
         callback_retries: int = 3,
         callback_retry_delay: float | None = None,
         callback_timeout: float = 5.0,
+        statuses_per_callback: int = 1,
+        callback_batch_window: float = 0.05,
     ) -> None:
         self.host = host
         self.requested_port = port
@@ -86,6 +93,8 @@ class SandboxServer:
             retries=callback_retries,
             retry_delay=callback_retry_delay,
             timeout=callback_timeout,
+            statuses_per_callback=statuses_per_callback,
+            batch_window=callback_batch_window,
         )
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -243,6 +252,7 @@ class SandboxServer:
         """Every Sinch API request (not ``/_sandbox``): method, path, query, headers, body, status, response.
 
         ``Authorization`` is recorded as ``"Bearer ***"``; ``token_matched`` says whether it was the bot's token.
+        ``time`` is when the request arrived (its headers were read), before any fault's delay.
         """
         with self.state.lock:
             return list(self.state.requests_log)
@@ -262,6 +272,49 @@ class SandboxServer:
                 for bs in self.state.bots.values()
                 for record in bs.outbound.values()
             ]
+
+    def send_times(self, bot_id: str) -> list[tuple[float, int]]:
+        """(arrival time, recipients) of every ``POST .../messages`` that reached this bot, in arrival order.
+
+        Every request counts, whatever it was answered: each one reached "Sinch".
+        """
+        with self.state.lock:
+            entries = list(self.state.requests_log)
+        sends = [
+            (entry["time"], _recipient_count(entry["body"]))
+            for entry in entries
+            if entry["method"] == "POST" and _messages_path_bot(entry["path"]) == bot_id
+        ]
+        return sorted(sends)
+
+    def peak_rate(self, bot_id: str, window: float = 1.0) -> int:
+        """The most messages (recipients, not requests) this bot sent within any ``window`` seconds.
+
+        Sliding: every window ``[t, t + window)`` that starts at a request's arrival, which is
+        where the busiest window of arrivals always starts.
+        """
+        return peak_in_window(self.send_times(bot_id), window)
+
+    def repeated_sends(self, bot_id: str) -> dict[str, int]:
+        """Recipients this bot sent the same message more than once, with how many times.
+
+        A message is its ``message`` object (the legacy wire carries no id of ours), so
+        resending a recorded row is seen here as the same content reaching the same
+        number again.
+        """
+        import json
+
+        with self.state.lock:
+            bot_state = self.state.require(bot_id)
+            keys = Counter(
+                (_digits(record["recipient"]), json.dumps(record["message"], sort_keys=True))
+                for record in bot_state.outbound.values()
+            )
+        repeats: Counter[str] = Counter()
+        for (recipient, _message), times in keys.items():
+            if times > 1:
+                repeats[recipient] += times
+        return dict(repeats)
 
     def count(self, method: str, path_suffix: str) -> int:
         """How many logged requests had this method and a path ending with ``path_suffix``."""
@@ -287,3 +340,33 @@ class SandboxServer:
 
     def _record_callback(self, entry: dict[str, Any]) -> None:
         self.state.log_callback(entry)
+
+
+def peak_in_window(points: list[tuple[float, int]], window: float = 1.0) -> int:
+    """The largest sum of counts whose times fall within one half-open window ``[t, t + window)``."""
+    points = sorted(points)
+    peak = total = left = 0
+    for moment, count in points:
+        total += count
+        while points[left][0] <= moment - window:
+            total -= points[left][1]
+            left += 1
+        peak = max(peak, total)
+    return peak
+
+
+def _messages_path_bot(path: str) -> str | None:
+    """The bot of ``/<region>/whatsapp/v1/<bot>/messages`` (None for any other path)."""
+    segments = [segment for segment in path.split("/") if segment]
+    if len(segments) == 5 and segments[1] == "whatsapp" and segments[4] == "messages":
+        return unquote(segments[3])
+    return None
+
+
+def _recipient_count(body: Any) -> int:
+    to = body.get("to") if isinstance(body, dict) else None
+    return len(to) if isinstance(to, list) else 1
+
+
+def _digits(number: str) -> str:
+    return "".join(ch for ch in str(number) if ch.isdigit()) or str(number)

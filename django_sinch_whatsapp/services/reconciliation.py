@@ -118,6 +118,7 @@ def reconcile(
     never_sent = (
         OutboundMessage.objects.filter(state=MessageState.ACCEPTED, dispatched_at__isnull=True, created_at__lt=cutoff)
         .filter(Q(not_before__isnull=True) | Q(not_before__lte=timezone.now()))  # deferred by the messaging tier
+        .order_by()  # without it the model's ordering (created_at) joins the DISTINCT: one id per row, not per batch
         .values_list("batch_id", flat=True)
         .distinct()
     )

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from ...ratelimit import waiting_allowed
 from ...services.reconciliation import reconcile
 from ..progress import progress
 
@@ -29,6 +30,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         with ExitStack() as stack:
+            # A command is a worker context: batches it re-dispatches wait for the bot's rate limit.
+            stack.enter_context(waiting_allowed())
             report = reconcile(
                 older_than=timedelta(seconds=options["older_than"]),
                 limit=options["limit"],

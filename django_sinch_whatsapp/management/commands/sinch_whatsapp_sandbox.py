@@ -23,9 +23,27 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1", help="Address to listen on.")
         parser.add_argument("--port", type=int, default=8765, help="Port to listen on (0 picks a free one).")
         parser.add_argument("--step-delay", type=float, default=0.5, help="Seconds between delivery reports.")
+        parser.add_argument(
+            "--statuses-per-callback",
+            type=int,
+            default=1,
+            help="Batch delivery reports as Sinch does: at most this many statuses in one callback.",
+        )
+        parser.add_argument(
+            "--batch-window",
+            type=float,
+            default=0.05,
+            help="Seconds a due delivery report waits for others to go out in the same callback.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        server = SandboxServer(host=options["host"], port=options["port"], step_delay=options["step_delay"]).start()
+        server = SandboxServer(
+            host=options["host"],
+            port=options["port"],
+            step_delay=options["step_delay"],
+            statuses_per_callback=options["statuses_per_callback"],
+            callback_batch_window=options["batch_window"],
+        ).start()
         registered = 0
         for bot in Bot.objects.filter(is_active=True).exclude(base_url_override=""):
             if not bot.base_url_override.startswith(server.base_url):
