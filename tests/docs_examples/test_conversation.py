@@ -79,9 +79,7 @@ def test_what_the_conversation_transport_refuses(conversation_bot, api_user):
         "stickerpacks": lambda: services.sync_stickerpacks(bot),
         "media providers": lambda: services.sync_media_providers(bot),
         "groups": lambda: services.send_text(bot, ["group:4711"], "Hello"),
-        "capability": lambda: services.check_capability(bot, ["46732001122"]),
-        "opt-in": lambda: services.opt_in(bot, ["46732001122"]),
-        "opt-out": lambda: services.opt_out(bot, ["46732001122"]),
+        "the deprecated opt-out endpoint": lambda: services.opt_out(bot, ["46732001122"], deprecated_endpoint=True),
     }
     for name, call in legacy_only.items():
         try:
