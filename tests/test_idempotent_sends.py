@@ -179,9 +179,12 @@ def unreachable_broker(settings):
     sock.close()
 
     def fresh_pools():
-        if app._pool is not None:
-            app._pool.force_close_all()
-            app._pool = None
+        # kombu keeps pools in a global registry keyed by connection: closing the app's pool alone
+        # leaves that closed pool to be handed back for the same broker URL to every later test.
+        from kombu import pools
+
+        pools.reset()
+        app._pool = None
         app.amqp._producer_pool = None
 
     original = app.conf.broker_url

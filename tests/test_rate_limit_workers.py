@@ -135,8 +135,15 @@ def limited_bot(make_bot, batching_sandbox, live_server):
 
 @pytest.fixture
 def two_workers(transactional_db, tmp_path):
+    from kombu import pools
+
     from tests.celery_app import app
 
+    # Earlier tests may have closed the app's connection pool (kombu hands a closed pool back for the
+    # same broker URL from its global registry: "Acquire on closed pool"); start from fresh pools.
+    pools.reset()
+    app._pool = None
+    app.amqp._producer_pool = None
     app.control.purge()
     workers = [
         Worker(tmp_path / f"worker-{name}.log", "solo", {"SINCH_TEST_RATE_LIMIT_BACKEND": "redis"}) for name in "ab"
