@@ -46,14 +46,22 @@ _SOURCE_MAX_LENGTH = 200
 
 
 def _record_opt_in(bot: Bot, state: str, source: str, asked_at: datetime) -> Callable[[list[Recipient], Any], None]:
-    """Record ``state`` on the batch's contacts, except where a callback recorded something after ``asked_at``
-    (a refusal that overtook our own answer) and the state differs."""
+    """Record ``state`` on the batch's contacts, except where a callback recorded something after ``asked_at``.
+
+    A refusal that overtook our own answer wins (the contact is left alone). A
+    confirmation that overtook it already recorded ``state`` and sent the
+    signal: only who asked (``source``) is kept, and the signal is not sent a
+    second time for the same change.
+    """
 
     def record(batch: list[Recipient], _answer: Any) -> None:
         now = timezone.now()
         with transaction.atomic():
-            newer = Q(opt_in_changed_at__gte=asked_at) & ~Q(opt_in_state=state)
-            chosen = list(contacts_for(bot, [item.e164 for item in batch]).exclude(newer))
+            since_asked = Q(opt_in_changed_at__gte=asked_at)
+            contacts = contacts_for(bot, [item.e164 for item in batch]).exclude(since_asked & ~Q(opt_in_state=state))
+            confirmed = since_asked & Q(opt_in_state=state)
+            contacts.filter(confirmed).update(opt_in_source=source, updated_at=now)
+            chosen = list(contacts.exclude(confirmed))
             Contact.objects.filter(pk__in=[contact.pk for contact in chosen]).update(
                 opt_in_state=state, opt_in_changed_at=now, opt_in_source=source, updated_at=now
             )
