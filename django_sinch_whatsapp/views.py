@@ -21,6 +21,7 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
+from .callbacks.bulk import insert_row
 from .callbacks.decoding import NotJSON, decode_body, storable_headers
 from .callbacks.processing import (
     Prepared,
@@ -30,6 +31,7 @@ from .callbacks.processing import (
     prepare,
     process_callback_event,
 )
+from .callbacks.reads import bot_for_webhook
 from .callbacks.refusals import record_refusal
 from .callbacks.signature import ALGORITHM_HEADER, NONCE_HEADER, SIGNATURE_HEADER, SignatureError
 from .callbacks.verification import Verification, key_fingerprint, verify_callback
@@ -82,7 +84,7 @@ class CallbackView(View):
     http_method_names = ["post"]
 
     def post(self, request: HttpRequest, webhook_id: str) -> HttpResponse:
-        bot = Bot.objects.filter(webhook_id=webhook_id).first()
+        bot = bot_for_webhook(webhook_id)
         if bot is None:
             return _answer(404, "Unknown webhook.")
         try:
@@ -204,7 +206,7 @@ class CallbackView(View):
         for attempt in range(3):
             try:
                 with transaction.atomic():
-                    event.save(force_insert=True)
+                    insert_row(event)
                     orphans, error = apply_in_savepoint(event, prepared)
                 break
             except IntegrityError:

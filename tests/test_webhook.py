@@ -47,10 +47,26 @@ def any_sent_message(any_bot):
     return _sent(any_bot)
 
 
-def test_unknown_webhook_id_is_404_and_stores_nothing(client, bot):
-    response = client.post("/sinch-whatsapp/callbacks/nope/", data=b"{}", content_type="application/json")
+@pytest.mark.parametrize("webhook_id", ["nope", "a%00b", "x" * 300])
+def test_unknown_webhook_id_is_404_and_stores_nothing(client, bot, webhook_id):
+    response = client.post(f"/sinch-whatsapp/callbacks/{webhook_id}/", data=b"{}", content_type="application/json")
     assert response.status_code == 404
     assert CallbackEvent.objects.count() == 0
+
+
+def test_the_webhook_finds_its_bot_by_the_id_in_its_url(bot):
+    from django_sinch_whatsapp.callbacks.reads import bot_for_webhook
+
+    found = bot_for_webhook(bot.webhook_id)
+    assert found is not None and found.pk == bot.pk and found.signing_keys() == bot.signing_keys()
+
+
+def test_insert_row_needs_a_primary_key_set_in_python(bot):
+    from django_sinch_whatsapp.callbacks.bulk import insert_row
+    from django_sinch_whatsapp.models import Contact
+
+    with pytest.raises(ValueError, match="primary key"):
+        insert_row(Contact(bot=bot, number="+46732001122"))
 
 
 def test_get_is_not_allowed(client, bot):

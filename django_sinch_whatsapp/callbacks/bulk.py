@@ -65,6 +65,26 @@ def insert_returning(
     return rows
 
 
+def insert_row(obj: models.Model) -> None:
+    """INSERT one row whose primary key is set in Python (a UUID default), without the ORM's
+    ``save()`` machinery: the webhook INSERTs one callback per request and the compilation cost
+    more than the statement (bench/RESULTS.md). A unique constraint still raises ``IntegrityError``."""
+    if obj.pk is None:
+        raise ValueError(f"insert_row() needs the primary key set in Python; {type(obj).__name__} has none")
+    model = type(obj)
+    fields = list(model._meta.concrete_fields)
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(str(f.column)) for f in fields)
+    params = [f.get_db_prep_save(f.pre_save(obj, add=True), connection) for f in fields]
+    placeholders = ", ".join(["%s"] * len(fields))
+    # Quoted model metadata; every value is bound.
+    sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+    obj._state.adding = False
+    obj._state.db = connection.alias
+
+
 def column(model: type[models.Model], name: str) -> str:
     """``"table"."column"`` for a field, quoted: for conflict clauses."""
     quote = connection.ops.quote_name

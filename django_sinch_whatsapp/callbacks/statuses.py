@@ -30,6 +30,7 @@ from ..models import (
 )
 from .bulk import advance_states, insert_and_advance
 from .events import StatusUpdate
+from .reads import messages_with_sinch_ids
 
 if TYPE_CHECKING:
     from ..client.client import MessageStatus
@@ -76,8 +77,7 @@ def apply_statuses(
     signed = callback is not None and callback.signature_verdict == SignatureVerdict.VALID
     # Signed callbacks look the ids up across bots in the same query: Sinch ids are unique, so
     # another bot's row for one of them is a report meant for that bot.
-    found = OutboundMessage.objects.select_for_update().filter(sinch_message_id__in=ids).order_by("pk")
-    rows = list(found if signed else found.filter(bot=bot))
+    rows = messages_with_sinch_ids(ids, bot=None if signed else bot)
     foreign = {m.bot_id for m in rows if m.bot_id != bot.pk}
     if foreign and callback is not None:
         _refuse_if_key_shared(bot, foreign, callback.key_fingerprint)
