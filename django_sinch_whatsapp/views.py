@@ -31,7 +31,6 @@ from .callbacks.processing import (
     prepare,
     process_callback_event,
 )
-from .callbacks.reads import bot_for_webhook
 from .callbacks.refusals import record_refusal
 from .callbacks.signature import ALGORITHM_HEADER, NONCE_HEADER, SIGNATURE_HEADER, SignatureError
 from .callbacks.verification import Verification, key_fingerprint, verify_callback
@@ -40,6 +39,7 @@ from .conf import app_settings
 from .exceptions import SecretDecryptionError
 from .models import Bot, CallbackEvent, ProcessingState
 from .models.callbacks import NONCE_SHOWN_CHARS
+from .queries import bot_for_webhook
 
 logger = logging.getLogger("django_sinch_whatsapp.webhook")
 

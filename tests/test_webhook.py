@@ -55,7 +55,7 @@ def test_unknown_webhook_id_is_404_and_stores_nothing(client, bot, webhook_id):
 
 
 def test_the_webhook_finds_its_bot_by_the_id_in_its_url(bot):
-    from django_sinch_whatsapp.callbacks.reads import bot_for_webhook
+    from django_sinch_whatsapp.queries import bot_for_webhook
 
     found = bot_for_webhook(bot.webhook_id)
     assert found is not None and found.pk == bot.pk and found.signing_keys() == bot.signing_keys()

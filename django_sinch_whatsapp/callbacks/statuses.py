@@ -28,9 +28,9 @@ from ..models import (
     SignatureVerdict,
     StatusEvent,
 )
+from ..queries import messages_with_sinch_ids
 from .bulk import advance_states, insert_and_advance
 from .events import StatusUpdate
-from .reads import messages_with_sinch_ids
 
 if TYPE_CHECKING:
     from ..client.client import MessageStatus

@@ -11,6 +11,7 @@ from ..conf import app_settings
 from ..exceptions import MessageValidationError, SinchConfigurationError
 from ..models import Bot, Contact
 from ..phone import InvalidPhoneNumber, Recipient, is_region, recipient
+from ..queries import contacts_with_numbers
 
 #: Why a ``group:`` id is refused as a message recipient (release-notes-whatsapp.md, 2021-06-08).
 GROUPS_REMOVED_REASON = (
@@ -88,7 +89,7 @@ def contacts_by_number(bot: Bot, numbers: Iterable[str]) -> dict[str, Contact]:
     numbers = list(numbers)
     if not numbers:
         return {}
-    found = {c.number: c for c in Contact.objects.filter(bot=bot, number__in=numbers)}
+    found = {c.number: c for c in contacts_with_numbers(bot, numbers)}
     missing = [number for number in numbers if number not in found]
     if missing:
         Contact.objects.bulk_create([Contact(bot=bot, number=number) for number in missing], ignore_conflicts=True)

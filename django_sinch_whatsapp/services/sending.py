@@ -37,6 +37,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from .. import dispatch
+from ..callbacks.bulk import insert_row
 from ..client import messages as builders
 from ..client.client import MAX_NUMBERS_PER_REQUEST
 from ..clients import verifier_for_bot
@@ -401,7 +402,7 @@ class _Sender:
             self.record.save(force_insert=True)  # the unique constraint decides between repeats
         rows, batch_ids = self._rows(recipients, contacts, dispatched_at=timezone.now() if self.inline else None)
         if len(rows) == 1:
-            rows[0].save(force_insert=True)  # one INSERT; bulk_create would wrap even one row in BEGIN/COMMIT
+            insert_row(rows[0])  # one INSERT; bulk_create would wrap even one row in BEGIN/COMMIT
         else:
             OutboundMessage.objects.bulk_create(rows)
         if not self.inline:

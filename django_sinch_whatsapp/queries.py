@@ -1,12 +1,13 @@
-"""The webhook's two reads, with their SQL built once per process.
+"""The hot paths' reads, with their SQL built once per process.
 
 Compiling an ORM query costs more than PostgreSQL takes to answer it: on the
 bench machine ``Bot.objects.filter(webhook_id=...).first()`` took 1.7 ms where
 the same SELECT through ``raw()`` took 0.55 ms, and the messages' ``SELECT ...
 FOR UPDATE`` 2.7 ms against 1.1 ms (bench/RESULTS.md, "Session 4"). Every
-callback pays both, so they are written here once, from the models' own
-metadata, and run through ``raw()``, which still applies each field's
-converters (encrypted secrets, JSON).
+callback pays the bot and the messages, every send its recipients' contacts,
+so those reads are written here once, from the models' own metadata, and run
+through ``raw()``, which still applies each field's converters (encrypted
+secrets, JSON).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 from django.db import connection, models
 
-from ..models import Bot, OutboundMessage
+from .models import Bot, Contact, OutboundMessage
 
 
 @functools.cache
@@ -64,3 +65,15 @@ def messages_with_sinch_ids(ids: Sequence[str], *, bot: Bot | None = None) -> li
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     sql = f"{_select(OutboundMessage, connection.vendor)} WHERE {where} ORDER BY {_column(OutboundMessage, 'id')}{lock}"
     return list(OutboundMessage.objects.raw(sql, params))
+
+
+def contacts_with_numbers(bot: Bot, numbers: Sequence[str]) -> list[Contact]:
+    """``bot``'s contacts whose E.164 number is one of ``numbers``."""
+    if not numbers:
+        return []
+    placeholders = ", ".join(["%s"] * len(numbers))
+    sql = (
+        f"{_select(Contact, connection.vendor)} WHERE {_column(Contact, 'bot')} = %s "
+        f"AND {_column(Contact, 'number')} IN ({placeholders})"
+    )
+    return list(Contact.objects.raw(sql, [_prepared(Contact, "bot", bot.pk), *numbers]))
