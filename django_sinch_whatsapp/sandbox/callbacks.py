@@ -130,6 +130,7 @@ class CallbackSender:
         self._buffers: dict[_BatchKey, tuple[int, list[_Job]]] = {}
         self._sequence = itertools.count()
         self._pending = 0
+        self._posting = 0  # posts under way: clear() and stop() wait for them
         self._generation = 0
         self._stopping = False
         self._thread: threading.Thread | None = None
@@ -149,11 +150,13 @@ class CallbackSender:
             self._cond.notify_all()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        self._wait_for_posts()
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
 
     def clear(self) -> None:
-        """Forget every planned callback; posts already under way are neither retried nor recorded."""
+        """Forget every planned callback and wait for the posts already under way (neither retried nor
+        recorded), so none of them reaches a receiver after this returns."""
         with self._cond:
             self._generation += 1
             self._pending -= sum(1 for _, _, item in self._heap if isinstance(item, _Job))
@@ -161,6 +164,13 @@ class CallbackSender:
             self._heap.clear()
             self._buffers.clear()
             self._cond.notify_all()
+        self._wait_for_posts()
+
+    def _wait_for_posts(self) -> None:
+        deadline = time.monotonic() + self.timeout + 1
+        with self._cond:
+            while self._posting > 0 and time.monotonic() < deadline:
+                self._cond.wait(max(deadline - time.monotonic(), 0.001))
 
     # scheduling -----------------------------------------------------------------------------------------
     def submit(self, steps: list[CallbackStep], delay: float = 0.0) -> None:
@@ -366,8 +376,14 @@ class CallbackSender:
         if session is None:
             session = self._local.session = requests.Session()
             session.trust_env = False  # a local stand-in never goes through a proxy
+        with self._cond:
+            self._posting += 1
         try:
             response = session.post(url, data=body, headers=headers, timeout=self.timeout)
         except requests.RequestException as err:
             return None, f"{type(err).__name__}: {err}"[:500]
+        finally:
+            with self._cond:
+                self._posting -= 1
+                self._cond.notify_all()
         return response.status_code, None
