@@ -18,6 +18,7 @@ from typing import Any
 
 from django.db import connection, models
 
+from .callbacks.bulk import column
 from .models import Bot, Contact, OutboundMessage
 
 
@@ -30,12 +31,6 @@ def _select(model: type[models.Model], vendor: str) -> str:
     return f"SELECT {columns} FROM {table}"  # noqa: S608 (quoted model metadata only)
 
 
-def _column(model: type[models.Model], name: str) -> str:
-    field = model._meta.get_field(name)
-    assert isinstance(field, models.Field)
-    return f"{connection.ops.quote_name(model._meta.db_table)}.{connection.ops.quote_name(str(field.column))}"
-
-
 def _prepared(model: type[models.Model], name: str, value: Any) -> Any:
     field = model._meta.get_field(name)
     assert isinstance(field, models.Field)
@@ -46,7 +41,7 @@ def bot_for_webhook(webhook_id: str) -> Bot | None:
     """The bot whose callback URL ends in ``webhook_id``, or ``None``."""
     if "\x00" in webhook_id:  # PostgreSQL refuses NUL in text; no bot has one
         return None
-    sql = f"{_select(Bot, connection.vendor)} WHERE {_column(Bot, 'webhook_id')} = %s"
+    sql = f"{_select(Bot, connection.vendor)} WHERE {column(Bot, 'webhook_id')} = %s"
     found = list(Bot.objects.raw(sql, [_prepared(Bot, "webhook_id", webhook_id)]))
     return found[0] if found else None
 
@@ -57,13 +52,13 @@ def messages_with_sinch_ids(ids: Sequence[str], *, bot: Bot | None = None) -> li
     if not ids:
         return []
     placeholders = ", ".join(["%s"] * len(ids))
-    where = f"{_column(OutboundMessage, 'sinch_message_id')} IN ({placeholders})"
+    where = f"{column(OutboundMessage, 'sinch_message_id')} IN ({placeholders})"
     params: list[Any] = list(ids)
     if bot is not None:
-        where += f" AND {_column(OutboundMessage, 'bot')} = %s"
+        where += f" AND {column(OutboundMessage, 'bot')} = %s"
         params.append(_prepared(OutboundMessage, "bot", bot.pk))
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    sql = f"{_select(OutboundMessage, connection.vendor)} WHERE {where} ORDER BY {_column(OutboundMessage, 'id')}{lock}"
+    sql = f"{_select(OutboundMessage, connection.vendor)} WHERE {where} ORDER BY {column(OutboundMessage, 'id')}{lock}"
     return list(OutboundMessage.objects.raw(sql, params))
 
 
@@ -73,7 +68,7 @@ def contacts_with_numbers(bot: Bot, numbers: Sequence[str]) -> list[Contact]:
         return []
     placeholders = ", ".join(["%s"] * len(numbers))
     sql = (
-        f"{_select(Contact, connection.vendor)} WHERE {_column(Contact, 'bot')} = %s "
-        f"AND {_column(Contact, 'number')} IN ({placeholders})"
+        f"{_select(Contact, connection.vendor)} WHERE {column(Contact, 'bot')} = %s "
+        f"AND {column(Contact, 'number')} IN ({placeholders})"
     )
     return list(Contact.objects.raw(sql, [_prepared(Contact, "bot", bot.pk), *numbers]))

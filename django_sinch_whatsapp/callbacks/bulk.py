@@ -27,6 +27,11 @@ def _insert_fields(model: type[models.Model]) -> list[models.Field[Any, Any]]:
     return [f for f in model._meta.concrete_fields if not isinstance(f, models.AutoField)]
 
 
+def _row_values(obj: models.Model, fields: Sequence[models.Field[Any, Any]]) -> list[Any]:
+    """``obj``'s values for an INSERT, as ``save()`` would write them (defaults, ``auto_now``)."""
+    return [f.get_db_prep_save(f.pre_save(obj, add=True), connection) for f in fields]
+
+
 def _insert_sql(objs: Sequence[models.Model], conflict: str, returning: Sequence[str]) -> tuple[str, list[Any]]:
     """``INSERT ... ON CONFLICT <conflict> RETURNING <returning>`` for at most ``CHUNK`` rows."""
     model = type(objs[0])
@@ -35,10 +40,7 @@ def _insert_sql(objs: Sequence[models.Model], conflict: str, returning: Sequence
     table = quote(model._meta.db_table)
     columns = ", ".join(quote(str(f.column)) for f in fields)
     returned = ", ".join(quote(_column_name(model, name)) for name in returning)
-    params: list[Any] = []
-    for obj in objs:
-        for f in fields:
-            params.append(f.get_db_prep_save(f.pre_save(obj, add=True), connection))
+    params = [value for obj in objs for value in _row_values(obj, fields)]
     row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
     values = ", ".join([row_sql] * len(objs))
     # Names are quoted model metadata and the conflict clause is ours; every value is bound.
@@ -69,13 +71,13 @@ def insert_row(obj: models.Model) -> None:
     """INSERT one row whose primary key is set in Python (a UUID default), without the ORM's
     ``save()`` machinery: the webhook INSERTs one callback per request and the compilation cost
     more than the statement (bench/RESULTS.md). A unique constraint still raises ``IntegrityError``."""
-    if obj.pk is None:
-        raise ValueError(f"insert_row() needs the primary key set in Python; {type(obj).__name__} has none")
     model = type(obj)
-    fields = list(model._meta.concrete_fields)
+    if obj.pk is None or isinstance(model._meta.pk, models.AutoField):
+        raise ValueError(f"insert_row() needs the primary key set in Python; {model.__name__} has none")
+    fields = _insert_fields(model)  # every concrete field, the primary key among them
     quote = connection.ops.quote_name
     columns = ", ".join(quote(str(f.column)) for f in fields)
-    params = [f.get_db_prep_save(f.pre_save(obj, add=True), connection) for f in fields]
+    params = _row_values(obj, fields)
     placeholders = ", ".join(["%s"] * len(fields))
     # Quoted model metadata; every value is bound.
     sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
