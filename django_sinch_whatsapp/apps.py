@@ -11,4 +11,11 @@ class SinchWhatsAppConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
         from . import checks  # noqa: F401  (registers the system checks)
+        from .models import Bot
+        from .queries import forget_bots
+
+        post_save.connect(forget_bots, sender=Bot, dispatch_uid="sinch_whatsapp_forget_bots_saved")
+        post_delete.connect(forget_bots, sender=Bot, dispatch_uid="sinch_whatsapp_forget_bots_deleted")

@@ -180,6 +180,15 @@ def check_callback_security(app_configs: Any = None, **kwargs: Any) -> list[Any]
                 id="sinch_whatsapp.W002",
             )
         )
+    cache_seconds = app_settings.WEBHOOK_BOT_CACHE_SECONDS
+    if isinstance(cache_seconds, bool) or not isinstance(cache_seconds, (int, float)) or cache_seconds < 0:
+        messages.append(
+            Error(
+                f'SINCH_WHATSAPP["WEBHOOK_BOT_CACHE_SECONDS"] = {cache_seconds!r} is not a number of seconds >= 0.',
+                hint="0 reads the bot for every callback; the default keeps it 5 seconds.",
+                id="sinch_whatsapp.E010",
+            )
+        )
     unknown = app_settings.unknown_keys()
     if unknown:
         messages.append(

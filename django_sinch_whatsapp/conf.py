@@ -55,6 +55,11 @@ DEFAULTS: dict[str, Any] = {
     # to callbacks (Django's DATA_UPLOAD_MAX_MEMORY_SIZE does not). 1 MiB holds
     # a callback of 2,000 statuses (about 200 bytes each) with room to spare.
     "MAX_CALLBACK_BODY_BYTES": 1_048_576,
+    # Seconds a process keeps a bot the webhook looked up by its callback URL (its keys
+    # included): one query fewer per callback. A bot saved or deleted in this process is
+    # seen at once; a change made elsewhere (another worker, QuerySet.update()) after at
+    # most this long. 0 looks the bot up for every callback.
+    "WEBHOOK_BOT_CACHE_SECONDS": 5.0,
     # How an accepted message reaches Sinch: "inline" (in this process, right
     # after the transaction commits) or "celery" (a task per request batch).
     "DISPATCH_BACKEND": "inline",

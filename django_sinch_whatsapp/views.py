@@ -21,13 +21,15 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
-from .callbacks.bulk import insert_row
+from . import savepoints
+from .callbacks.bulk import insert_statement, mark_saved
 from .callbacks.decoding import NotJSON, decode_body, storable_headers
 from .callbacks.processing import (
     Prepared,
     ReportsOfAnotherBot,
     apply_in_savepoint,
     attach_if_known,
+    messages_to_lock,
     prepare,
     process_callback_event,
 )
@@ -37,9 +39,10 @@ from .callbacks.verification import Verification, key_fingerprint, verify_callba
 from .clients import verifier_for_bot
 from .conf import app_settings
 from .exceptions import SecretDecryptionError
-from .models import Bot, CallbackEvent, ProcessingState
+from .models import Bot, CallbackEvent, OutboundMessage, ProcessingState
 from .models.callbacks import NONCE_SHOWN_CHARS
-from .queries import bot_for_webhook
+from .queries import bot_for_webhook, messages_from_rows
+from .roundtrips import execute_together
 
 logger = logging.getLogger("django_sinch_whatsapp.webhook")
 
@@ -206,8 +209,8 @@ class CallbackView(View):
         for attempt in range(3):
             try:
                 with transaction.atomic():
-                    insert_row(event)
-                    orphans, error = apply_in_savepoint(event, prepared)
+                    name, locked = self._insert_and_begin_processing(bot, event, prepared)
+                    orphans, error = apply_in_savepoint(event, prepared, savepoint_name=name, locked=locked)
                 break
             except IntegrityError:
                 if event.nonce_digest is None:
@@ -228,6 +231,25 @@ class CallbackView(View):
         except Exception:  # committed and answered 2xx regardless: reconciliation and the next send attach them
             logger.exception("Attaching orphan reports of callback %s failed", event.pk)
         return _answer(200, self._stored_detail(event))
+
+    def _insert_and_begin_processing(
+        self, bot: Bot, event: CallbackEvent, prepared: Prepared
+    ) -> tuple[str, list[OutboundMessage] | None]:
+        """INSERT the callback, open the savepoint processing runs in and lock the messages its
+        reports name: statements that need no answer from one another, so one round trip where
+        the driver allows (:mod:`.roundtrips`). Returns the savepoint's name and the locked rows."""
+        statements = [insert_statement(event)]
+        name = ""
+        lock = None
+        if prepared.parsed is not None:
+            name = savepoints.new_name()
+            statements.append((savepoints.create_sql(name), []))
+            if prepared.parsed.statuses:
+                lock = messages_to_lock(bot, prepared.parsed.statuses, callback=event)
+                statements.append(lock)
+        results = execute_together(statements)
+        mark_saved(event)
+        return name, messages_from_rows(results[2]) if lock is not None else None
 
     def _same_callback(self, event: CallbackEvent) -> CallbackEvent | None:
         return (

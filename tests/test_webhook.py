@@ -61,6 +61,46 @@ def test_the_webhook_finds_its_bot_by_the_id_in_its_url(bot):
     assert found is not None and found.pk == bot.pk and found.signing_keys() == bot.signing_keys()
 
 
+def test_the_bot_is_kept_for_a_few_seconds_and_forgotten_when_a_bot_changes(
+    bot, django_assert_num_queries, monkeypatch
+):
+    from django_sinch_whatsapp import queries
+
+    with django_assert_num_queries(1):
+        first = queries.bot_for_webhook(bot.webhook_id)
+    with django_assert_num_queries(0):
+        again = queries.bot_for_webhook(bot.webhook_id)
+    assert first is not None and again is not None and again.pk == bot.pk and again is not first
+    again.name = "set by one request"
+    assert queries.bot_for_webhook(bot.webhook_id).name == bot.name  # each caller gets its own copy
+
+    bot.callback_key = "a-new-key"  # the operator rotates the key in this process: seen at once
+    bot.save()
+    with django_assert_num_queries(1):
+        assert queries.bot_for_webhook(bot.webhook_id).signing_keys()[0] == ("current", "a-new-key")
+
+    later = [0.0]
+    monkeypatch.setattr(queries.time, "monotonic", lambda: 1e9 + later[0])
+    queries.forget_bots()
+    queries.bot_for_webhook(bot.webhook_id)
+    type(bot).objects.filter(pk=bot.pk).update(name="changed elsewhere")  # another process: no signal here
+    assert queries.bot_for_webhook(bot.webhook_id).name == bot.name
+    later[0] = 5.01  # WEBHOOK_BOT_CACHE_SECONDS (5) later
+    assert queries.bot_for_webhook(bot.webhook_id).name == "changed elsewhere"
+
+    bot.delete()
+    assert queries.bot_for_webhook(bot.webhook_id) is None
+
+
+def test_a_cache_time_of_zero_reads_the_bot_for_every_callback(bot, settings, django_assert_num_queries):
+    from django_sinch_whatsapp import queries
+
+    settings.SINCH_WHATSAPP = {**settings.SINCH_WHATSAPP, "WEBHOOK_BOT_CACHE_SECONDS": 0}
+    with django_assert_num_queries(2):
+        queries.bot_for_webhook(bot.webhook_id)
+        queries.bot_for_webhook(bot.webhook_id)
+
+
 def test_insert_row_needs_a_primary_key_set_in_python(bot):
     from django_sinch_whatsapp.callbacks.bulk import insert_row
     from django_sinch_whatsapp.models import Contact

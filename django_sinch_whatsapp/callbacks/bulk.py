@@ -67,24 +67,84 @@ def insert_returning(
     return rows
 
 
-def insert_row(obj: models.Model) -> None:
-    """INSERT one row whose primary key is set in Python (a UUID default), without the ORM's
-    ``save()`` machinery: the webhook INSERTs one callback per request and the compilation cost
-    more than the statement (bench/RESULTS.md). A unique constraint still raises ``IntegrityError``."""
+def insert_statement(obj: models.Model) -> tuple[str, list[Any]]:
+    """The INSERT of one row whose primary key is set in Python (a UUID default), without the
+    ORM's ``save()`` machinery: the webhook INSERTs one callback per request and the compilation
+    cost more than the statement (bench/RESULTS.md). A unique constraint still raises
+    ``IntegrityError``. Once it has run, :func:`mark_saved`."""
     model = type(obj)
     if obj.pk is None or isinstance(model._meta.pk, models.AutoField):
         raise ValueError(f"insert_row() needs the primary key set in Python; {model.__name__} has none")
     fields = _insert_fields(model)  # every concrete field, the primary key among them
     quote = connection.ops.quote_name
     columns = ", ".join(quote(str(f.column)) for f in fields)
-    params = _row_values(obj, fields)
     placeholders = ", ".join(["%s"] * len(fields))
     # Quoted model metadata; every value is bound.
     sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    return sql, _row_values(obj, fields)
+
+
+def mark_saved(obj: models.Model) -> None:
+    """What ``save()`` sets on an instance it INSERTed."""
     obj._state.adding = False
     obj._state.db = connection.alias
+
+
+def insert_row(obj: models.Model) -> None:
+    """Run :func:`insert_statement` on its own."""
+    sql, params = insert_statement(obj)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+    mark_saved(obj)
+
+
+def insert_message_for_contact(message: models.Model, *, number: str, inbound_after: Any = None) -> Any:
+    """INSERT an outbound message whose contact is looked up in the same statement; the contact's id,
+    or ``None`` when nothing was inserted.
+
+    Inserted only when the message's bot has a contact with E.164 ``number``
+    and, with ``inbound_after``, whose last message came after it (the
+    customer care window still open). A send to a known contact is then one
+    statement where it was a SELECT and an INSERT (bench/RESULTS.md, "Session
+    5"); every other case (a new contact, a closed window) is the caller's,
+    with nothing written.
+    """
+    from ..models import Contact
+
+    model = type(message)
+    if message.pk is None or isinstance(model._meta.pk, models.AutoField):
+        raise ValueError(f"insert_message_for_contact() needs the primary key set in Python; {model.__name__} has none")
+    quote = connection.ops.quote_name
+    fields = _insert_fields(model)
+    contact_field = model._meta.get_field("contact")
+    values = _row_values(message, fields)
+    selected, params = [], []
+    for field, value in zip(fields, values, strict=True):
+        if field is contact_field:
+            selected.append(f"c.{quote(_column_name(Contact, 'id'))}")
+        else:
+            selected.append("%s")
+            params.append(value)
+    where = f"c.{quote(_column_name(Contact, 'bot'))} = %s AND c.{quote(_column_name(Contact, 'number'))} = %s"
+    bot_value = next(v for f, v in zip(fields, values, strict=True) if f.name == "bot")
+    params += [bot_value, number]
+    if inbound_after is not None:
+        where += f" AND c.{quote(_column_name(Contact, 'last_inbound_at'))} > %s"
+        params.append(Contact._meta.get_field("last_inbound_at").get_db_prep_value(inbound_after, connection))  # type: ignore[union-attr]
+    columns = ", ".join(quote(str(f.column)) for f in fields)
+    # Quoted model metadata; every value is bound.
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "  # noqa: S608
+        f"SELECT {', '.join(selected)} FROM {quote(Contact._meta.db_table)} AS c WHERE {where} "
+        f"RETURNING {quote(str(contact_field.column))}"  # type: ignore[union-attr]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        inserted = cursor.fetchall()
+    if not inserted:
+        return None
+    mark_saved(message)
+    return inserted[0][0]
 
 
 def column(model: type[models.Model], name: str) -> str:

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.utils import timezone
 
-from .. import signals
-from ..models import CallbackEvent, InboundMessage, ProcessingState, StatusEvent
+from .. import savepoints, signals
+from ..models import CallbackEvent, InboundMessage, OutboundMessage, ProcessingState, StatusEvent
 from .contacts import applicable_capability, applicable_consent, apply_capabilities, apply_consents
 from .events import CallbackParseError, ParsedCallback
 from .inbound import record_inbound, record_inbound_set
@@ -33,6 +33,7 @@ from .statuses import (
     apply_statuses,
     attach_if_known,
     attach_orphan_statuses,
+    messages_to_lock,
     record_send_statuses,
 )
 
@@ -48,6 +49,7 @@ __all__ = [
     "apply_statuses",
     "attach_if_known",
     "attach_orphan_statuses",
+    "messages_to_lock",
     "prepare",
     "process_callback_event",
     "record_inbound",
@@ -125,17 +127,26 @@ def _surfaced(parsed: ParsedCallback) -> list[str]:
     return notes
 
 
-def apply_in_savepoint(event: CallbackEvent, prepared: Prepared) -> tuple[list[str], BaseException | None]:
+def apply_in_savepoint(
+    event: CallbackEvent,
+    prepared: Prepared,
+    *,
+    savepoint_name: str = "",
+    locked: list[OutboundMessage] | None = None,
+) -> tuple[list[str], BaseException | None]:
     """Apply inside a savepoint of the caller's transaction; on failure roll back to it and record why.
 
-    Returns the orphan ids (reports for messages not known yet) and the
-    exception, if any. The row's failure is written in the caller's transaction.
+    ``savepoint_name``: the caller already created it, and ``locked``: it already
+    ran the statuses' ``SELECT ... FOR UPDATE`` in it (the webhook sends both with
+    the callback's INSERT); otherwise they happen here. Returns the orphan ids
+    (reports for messages not known yet) and the exception, if any. The row's
+    failure is written in the caller's transaction.
     """
     if prepared.parsed is None:
         return [], None
     try:
-        with transaction.atomic():
-            return apply_parsed(event.bot, prepared.parsed, callback=event), None
+        with savepoints.savepoint(savepoint_name or savepoints.new_name(), created=bool(savepoint_name)):
+            return apply_parsed(event.bot, prepared.parsed, callback=event, locked=locked), None
     except ReportsOfAnotherBot:
         raise  # not a failure to record: the caller refuses the whole callback
     except Exception as err:
@@ -179,12 +190,18 @@ def _finish(event: CallbackEvent, state: str, error: str) -> None:
     event.save(update_fields=["processing_state", "processing_error", "processed_at", "attempts"])
 
 
-def apply_parsed(bot: Bot, parsed: ParsedCallback, *, callback: CallbackEvent | None = None) -> list[str]:
+def apply_parsed(
+    bot: Bot,
+    parsed: ParsedCallback,
+    *,
+    callback: CallbackEvent | None = None,
+    locked: list[OutboundMessage] | None = None,
+) -> list[str]:
     """Apply statuses, notifications, capability answers and consent changes (constant queries);
-    returns the ids of new orphan reports."""
+    returns the ids of new orphan reports. ``locked``: the rows of the statuses' ``messages_to_lock``."""
     orphans: list[str] = []
     if parsed.statuses:
-        _, orphans = apply_statuses(bot, parsed.statuses, callback=callback)
+        _, orphans = apply_statuses(bot, parsed.statuses, callback=callback, locked=locked)
     if parsed.notifications:
         profiles = {c.wa_id_e164: c.profile_name for c in parsed.contacts if c.profile_name}
         record_inbound_set(bot, parsed.notifications, callback=callback, profiles=profiles)

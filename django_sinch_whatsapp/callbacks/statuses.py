@@ -14,7 +14,7 @@ import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, CharField, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 
@@ -28,7 +28,7 @@ from ..models import (
     SignatureVerdict,
     StatusEvent,
 )
-from ..queries import messages_with_sinch_ids
+from ..queries import messages_from_rows, messages_statement
 from .bulk import advance_states, insert_and_advance
 from .events import StatusUpdate
 
@@ -62,22 +62,41 @@ def apply_status(bot: Bot, update: StatusUpdate, *, callback: CallbackEvent | No
     return messages.get(update.message_id)
 
 
-def apply_statuses(
+def messages_to_lock(
     bot: Bot, updates: list[StatusUpdate], *, callback: CallbackEvent | None = None
+) -> tuple[str, list[Any]]:
+    """The ``SELECT ... FOR UPDATE`` :func:`apply_statuses` starts with, for a caller that sends it
+    earlier (the webhook: with the callback's INSERT, in one round trip) and passes its rows as ``locked``.
+
+    Signed callbacks look the ids up across bots in the same query: Sinch ids
+    are unique, so another bot's row for one of them is a report meant for that bot.
+    """
+    signed = callback is not None and callback.signature_verdict == SignatureVerdict.VALID
+    return messages_statement(list(dict.fromkeys(u.message_id for u in updates)), bot=None if signed else bot)
+
+
+def apply_statuses(
+    bot: Bot,
+    updates: list[StatusUpdate],
+    *,
+    callback: CallbackEvent | None = None,
+    locked: list[OutboundMessage] | None = None,
 ) -> tuple[dict[str, OutboundMessage], list[str]]:
     """Store delivery reports and advance their messages. Call inside a transaction.
 
-    Queries: one SELECT ... FOR UPDATE of the messages, one more when some ids
-    are unknown (rows whose outcome was unknown may adopt them), one INSERT of
-    history, one UPDATE of states when any moves. Returns the known messages
-    by Sinch id and the ids of new reports whose message is not known yet.
+    Queries: one SELECT ... FOR UPDATE of the messages (none when the caller
+    ran :func:`messages_to_lock` and passes its rows as ``locked``), one more
+    when some ids are unknown (rows whose outcome was unknown may adopt them),
+    one INSERT of history, one UPDATE of states when any moves. Returns the
+    known messages by Sinch id and the ids of new reports whose message is not known yet.
     """
     unique = first_of_each(updates, lambda u: (u.message_id, u.state[:40]))
-    ids = list(dict.fromkeys(u.message_id for u in unique))
-    signed = callback is not None and callback.signature_verdict == SignatureVerdict.VALID
-    # Signed callbacks look the ids up across bots in the same query: Sinch ids are unique, so
-    # another bot's row for one of them is a report meant for that bot.
-    rows = messages_with_sinch_ids(ids, bot=None if signed else bot)
+    if locked is None:
+        sql, params = messages_to_lock(bot, updates, callback=callback)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            locked = messages_from_rows(cursor.fetchall())
+    rows = locked
     foreign = {m.bot_id for m in rows if m.bot_id != bot.pk}
     if foreign and callback is not None:
         _refuse_if_key_shared(bot, foreign, callback.key_fingerprint)

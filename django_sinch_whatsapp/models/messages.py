@@ -87,7 +87,8 @@ class OutboundMessage(models.Model):
     """One message to one recipient, recorded before any remote call."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    bot = models.ForeignKey(Bot, on_delete=models.CASCADE, related_name="outbound_messages")
+    # No index of its own: the (bot, state, created_at) index and the others that start with bot serve it.
+    bot = models.ForeignKey(Bot, on_delete=models.CASCADE, related_name="outbound_messages", db_index=False)
     contact = models.ForeignKey(
         Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="outbound_messages"
     )
@@ -186,7 +187,9 @@ class OutboundMessage(models.Model):
 class StatusEvent(models.Model):
     """One delivery report as it arrived; the message's history."""
 
-    bot = models.ForeignKey(Bot, on_delete=models.CASCADE, related_name="status_events")
+    # No index of its own: the unique constraint's (bot, sinch_message_id, state) index serves every
+    # lookup by bot, and each index is one more write per delivery report (bench/RESULTS.md, "Session 5").
+    bot = models.ForeignKey(Bot, on_delete=models.CASCADE, related_name="status_events", db_index=False)
     message = models.ForeignKey(
         OutboundMessage, on_delete=models.CASCADE, null=True, blank=True, related_name="status_events"
     )
@@ -211,7 +214,6 @@ class StatusEvent(models.Model):
                 fields=["bot", "sinch_message_id", "state"], name="sinch_whatsapp_status_unique_state"
             )
         ]
-        indexes = [models.Index(fields=["bot", "sinch_message_id"], name="sinch_wa_status_msg_idx")]
 
     def __str__(self) -> str:
         return f"{self.sinch_message_id}: {self.state}"

@@ -37,13 +37,14 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from .. import dispatch
-from ..callbacks.bulk import insert_row
+from ..callbacks.bulk import insert_message_for_contact, insert_row
 from ..client import messages as builders
 from ..client.client import MAX_NUMBERS_PER_REQUEST
 from ..clients import verifier_for_bot
 from ..conf import app_settings
 from ..exceptions import IdempotencyKeyInProgress, MessageValidationError, OutsideCustomerCareWindow, SinchAPIError
 from ..models import Bot, IdempotencyKey, MessageType, OutboundMessage
+from ..models.contacts import CUSTOMER_CARE_WINDOW
 from ..phone import GROUP_PREFIX, Recipient
 from ..transports.base import Feature
 from . import idempotency, tiers
@@ -382,6 +383,10 @@ class _Sender:
 
     def _record(self, recipients: list[Recipient], claim_key: bool) -> list[OutboundMessage]:
         """One chunk's rows (and the idempotency key with the first rows), in the caller's transaction."""
+        if len(recipients) == 1 and not claim_key and not recipients[0].is_group:
+            row = self._record_for_known_contact(recipients[0])
+            if row is not None:
+                return [row]
         contacts = contacts_by_number(self.bot, [r.e164 for r in recipients if not r.is_group])
         if self.check_window:
             # whatsapp-message.md, message flow: outside the 24-hour customer care
@@ -408,6 +413,19 @@ class _Sender:
         if not self.inline:
             dispatch.schedule(batch_ids, on_result=self.outcome.add_batch)
         return rows
+
+    def _record_for_known_contact(self, item: Recipient) -> OutboundMessage | None:
+        """A single recipient who is a known contact (with the window open, where it must be): the row
+        in one statement, its contact looked up by it. ``None``: nothing written, the general path decides."""
+        [row], batch_ids = self._rows([item], {}, dispatched_at=timezone.now() if self.inline else None)
+        inbound_after = timezone.now() - CUSTOMER_CARE_WINDOW if self.check_window else None
+        contact_id = insert_message_for_contact(row, number=item.e164, inbound_after=inbound_after)
+        if contact_id is None:
+            return None
+        row.contact_id = contact_id
+        if not self.inline:
+            dispatch.schedule(batch_ids, on_result=self.outcome.add_batch)
+        return row
 
 
 def _chunks(values: Iterator[str], size: int) -> Iterator[list[str]]:
