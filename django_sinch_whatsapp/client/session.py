@@ -7,12 +7,17 @@ that may have reached Sinch must never be sent twice.
 
 from __future__ import annotations
 
+import os
 import platform
 import re
+from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from django.views.decorators.debug import sensitive_variables
 from requests.adapters import HTTPAdapter
+from requests.sessions import merge_setting
+from requests.utils import get_environ_proxies
 
 from .. import __version__
 
@@ -65,9 +70,48 @@ class BearerAuth(requests.auth.AuthBase):
         return "BearerAuth(********)"
 
 
+class Session(requests.Session):
+    """A ``requests.Session`` that reads the proxy and CA bundle environment once per host.
+
+    ``requests`` reads them for every request (``HTTPS_PROXY``, ``NO_PROXY``,
+    ``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``): a walk over ``os.environ``
+    that cost a quarter of a millisecond of each send's CPU (bench/RESULTS.md,
+    "Session 5"). They are set before a process starts, so this session keeps
+    what it found per scheme and host; the result is what ``requests`` would
+    have used.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._environment: dict[tuple[str, str, str | None], tuple[dict[str, str], str | None]] = {}
+
+    def merge_environment_settings(self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any) -> Any:
+        if not self.trust_env:
+            return super().merge_environment_settings(url, proxies, stream, verify, cert)
+        no_proxy = proxies.get("no_proxy") if proxies is not None else None
+        parts = urlsplit(str(url))
+        key = (parts.scheme, parts.netloc, no_proxy)
+        found = self._environment.get(key)
+        if found is None:
+            bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+            found = self._environment[key] = (get_environ_proxies(str(url), no_proxy=no_proxy), bundle)
+        env_proxies, bundle = found
+        if proxies is not None:
+            for name, proxy in env_proxies.items():
+                proxies.setdefault(name, proxy)
+        if (verify is True or verify is None) and bundle:
+            verify = bundle
+        return {
+            "proxies": merge_setting(proxies, self.proxies),
+            "stream": merge_setting(stream, self.stream),
+            "verify": merge_setting(verify, self.verify),
+            "cert": merge_setting(cert, self.cert),
+        }
+
+
 @sensitive_variables("token")
 def build_session(token: str, *, user_agent_suffix: str = "", pool_maxsize: int = 10) -> requests.Session:
-    session = requests.Session()
+    session = Session()
     session.auth = BearerAuth(token)
     agent = USER_AGENT + (f" {user_agent_suffix}" if user_agent_suffix else "")
     session.headers.update({"User-Agent": agent, "Accept": "application/json"})

@@ -29,7 +29,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from ...client.retry import RetryPolicy, parse_retry_after
-from ...client.session import USER_AGENT
+from ...client.session import USER_AGENT, Session
 from ...exceptions import SinchAPIError, SinchBadRequest, SinchRequestMayHaveBeenSent, SinchUnavailable
 from ...observability import record_call
 from ..errors import ConsentRegistrationNotFound, ConversationForbidden, ConversationNotFound, ConversationUnauthorized
@@ -119,7 +119,7 @@ class ConversationClient:
         #: With a base URL override, the only hosts we talk to: checked before every request (and token fetch).
         self.allowed_hosts = allowed_hosts
         self._sleep = sleep
-        self._session = requests.Session()
+        self._session = Session()
         agent = USER_AGENT + (f" {user_agent_suffix}" if user_agent_suffix else "")
         self._session.headers.update({"User-Agent": agent, "Accept": "application/json"})
         adapter = HTTPAdapter(pool_connections=2, pool_maxsize=10, max_retries=0)
