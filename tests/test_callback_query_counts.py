@@ -33,11 +33,19 @@ SIZES = [1, 20, 200]
 #: UPDATE, nothing moves); inbound is the contact upsert and the message insert.
 PROCESSING = {"statuses": 3, "unknown": 3, "inbound": 2, "mixed": 5}
 #: The whole request adds: SELECT the bot, INSERT the callback, SAVEPOINT (never released: COMMIT
-#: does); unknown ids add the check after commit for a send that saved them meanwhile. On PostgreSQL
-#: the INSERT, the SAVEPOINT and the SELECT ... FOR UPDATE share one round trip (tests/test_roundtrips.py).
+#: does); unknown ids add the check after commit for a send that saved them meanwhile.
 #: (The test's own transaction turns the view's BEGIN into one more SAVEPOINT/RELEASE pair.)
 REQUEST = {"statuses": 3 + 3, "unknown": 3 + 3 + 1, "inbound": 3 + 2, "mixed": 3 + 5}
 IN_TEST_TRANSACTION = 2
+
+
+def sent_with_the_insert(shape: str) -> int:
+    """Statements that travel in the callback INSERT's query on PostgreSQL (one round trip,
+    tests/test_roundtrips.py): the SAVEPOINT, and the messages' SELECT ... FOR UPDATE when the
+    callback holds reports. SQLite's ``execute()`` takes one statement."""
+    if connection.vendor != "postgresql":
+        return 0
+    return 2 if shape in ("statuses", "unknown", "mixed") else 1
 
 
 def moving(shape: str) -> int:
@@ -114,7 +122,7 @@ def test_processing_queries_are_constant(bot, django_assert_num_queries, shape, 
 def test_webhook_request_queries_are_constant(client, bot, django_assert_num_queries, shape, n):
     make_messages(bot, n)
     body = json.dumps(payload_for(bot, shape, n)).encode()
-    with django_assert_num_queries(REQUEST[shape] - moving(shape) + IN_TEST_TRANSACTION):
+    with django_assert_num_queries(REQUEST[shape] - moving(shape) - sent_with_the_insert(shape) + IN_TEST_TRANSACTION):
         response = client.post(bot.callback_path, data=body, content_type="application/json", **signed_headers(body))
     assert response.status_code == 200, response.content
     assert CallbackEvent.objects.get().processing_state == "processed"
@@ -130,7 +138,7 @@ def test_a_repeated_callback_costs_the_same_and_changes_nothing(client, bot, dja
     # (it may have been stored as an orphan): the same count as SQLite's first (on PostgreSQL the
     # first was one statement less: nothing moves now, so there is nothing to combine the INSERT with).
     # The bot is the one the first request read (WEBHOOK_BOT_CACHE_SECONDS): no SELECT of it.
-    with django_assert_num_queries(REQUEST["mixed"] - 1 + IN_TEST_TRANSACTION):
+    with django_assert_num_queries(REQUEST["mixed"] - 1 - sent_with_the_insert("mixed") + IN_TEST_TRANSACTION):
         response = client.post(bot.callback_path, data=body, content_type="application/json", **signed_headers(body))
     assert response.status_code == 200
     check_effects("mixed", 20)
