@@ -26,6 +26,7 @@ How digits without ``+`` are read:
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import phonenumbers
@@ -217,8 +218,12 @@ def recipient(raw: str, default_region: str | None = None) -> Recipient:
     return Recipient(raw=raw, wire=e164.lstrip("+"), e164=e164)
 
 
+@functools.lru_cache(maxsize=4096)
 def best_effort_e164(raw: str, default_region: str | None = None) -> str:
-    """E.164 when the number parses, else the raw text: callbacks are never dropped over a number."""
+    """E.164 when the number parses, else the raw text: callbacks are never dropped over a number.
+
+    Kept for the last few thousand numbers: every message comes back as three to five
+    reports naming the same recipient, and parsing it was a twentieth of a callback's CPU."""
     try:
         return to_e164(raw, default_region)
     except InvalidPhoneNumber:

@@ -83,15 +83,20 @@ def forget_bots(**kwargs: Any) -> None:
 def messages_statement(ids: Sequence[str], *, bot: Bot | None = None) -> tuple[str, list[Any]]:
     """``SELECT ... FOR UPDATE`` (where the database can) of the messages Sinch knows by ``ids``
     (only ``bot``'s when given), in pk order; its rows become models through :func:`messages_from_rows`."""
-    placeholders = ", ".join(["%s"] * len(ids))
-    where = f"{column(OutboundMessage, 'sinch_message_id')} IN ({placeholders})"
     params: list[Any] = list(ids)
     if bot is not None:
-        where += f" AND {column(OutboundMessage, 'bot')} = %s"
         params.append(_prepared(OutboundMessage, "bot", bot.pk))
+    return _messages_sql(len(ids), bot is not None, connection.vendor), params
+
+
+@functools.lru_cache(maxsize=64)
+def _messages_sql(ids: int, of_one_bot: bool, vendor: str) -> str:
+    placeholders = ", ".join(["%s"] * ids)
+    where = f"{column(OutboundMessage, 'sinch_message_id')} IN ({placeholders})"
+    if of_one_bot:
+        where += f" AND {column(OutboundMessage, 'bot')} = %s"
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    sql = f"{_select(OutboundMessage, connection.vendor)} WHERE {where} ORDER BY {column(OutboundMessage, 'id')}{lock}"
-    return sql, params
+    return f"{_select(OutboundMessage, connection.vendor)} WHERE {where} ORDER BY {column(OutboundMessage, 'id')}{lock}"
 
 
 def messages_from_rows(rows: Sequence[Sequence[Any]]) -> list[OutboundMessage]:

@@ -8,6 +8,7 @@ databases the package supports.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,8 +24,10 @@ def _column_name(model: type[models.Model], name: str) -> str:
     return str(field.column)
 
 
-def _insert_fields(model: type[models.Model]) -> list[models.Field[Any, Any]]:
-    return [f for f in model._meta.concrete_fields if not isinstance(f, models.AutoField)]
+@functools.cache
+def _insert_fields(model: type[models.Model]) -> tuple[models.Field[Any, Any], ...]:
+    """The columns an INSERT writes; kept per model (``isinstance`` against ``AutoField`` is slow)."""
+    return tuple(f for f in model._meta.concrete_fields if not isinstance(f, models.AutoField))
 
 
 def _row_values(obj: models.Model, fields: Sequence[models.Field[Any, Any]]) -> list[Any]:
@@ -32,20 +35,33 @@ def _row_values(obj: models.Model, fields: Sequence[models.Field[Any, Any]]) -> 
     return [f.get_db_prep_save(f.pre_save(obj, add=True), connection) for f in fields]
 
 
-def _insert_sql(objs: Sequence[models.Model], conflict: str, returning: Sequence[str]) -> tuple[str, list[Any]]:
-    """``INSERT ... ON CONFLICT <conflict> RETURNING <returning>`` for at most ``CHUNK`` rows."""
-    model = type(objs[0])
+# The SQL of the hot statements depends only on their shape (model, rows, clauses) and the
+# backend's quoting: written once per process and shape, the values bound each time. Building
+# the text per callback was a tenth of the webhook's CPU (bench/RESULTS.md, "Session 6").
+# ``vendor`` keys the caches per backend; the shapes are few (rows per chunk are bounded).
+
+
+@functools.lru_cache(maxsize=64)
+def _insert_sql_text(
+    model: type[models.Model], rows: int, conflict: str, returning: tuple[str, ...], vendor: str
+) -> str:
     fields = _insert_fields(model)
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
     columns = ", ".join(quote(str(f.column)) for f in fields)
     returned = ", ".join(quote(_column_name(model, name)) for name in returning)
-    params = [value for obj in objs for value in _row_values(obj, fields)]
     row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    values = ", ".join([row_sql] * len(objs))
+    values = ", ".join([row_sql] * rows)
     # Names are quoted model metadata and the conflict clause is ours; every value is bound.
-    sql = f"INSERT INTO {table} ({columns}) VALUES {values} ON CONFLICT {conflict} RETURNING {returned}"  # noqa: S608
-    return sql, params
+    return f"INSERT INTO {table} ({columns}) VALUES {values} ON CONFLICT {conflict} RETURNING {returned}"  # noqa: S608
+
+
+def _insert_sql(objs: Sequence[models.Model], conflict: str, returning: Sequence[str]) -> tuple[str, list[Any]]:
+    """``INSERT ... ON CONFLICT <conflict> RETURNING <returning>`` for at most ``CHUNK`` rows."""
+    model = type(objs[0])
+    fields = _insert_fields(model)
+    params = [value for obj in objs for value in _row_values(obj, fields)]
+    return _insert_sql_text(model, len(objs), conflict, tuple(returning), connection.vendor), params
 
 
 def insert_returning(
@@ -67,6 +83,16 @@ def insert_returning(
     return rows
 
 
+@functools.cache
+def _single_insert_sql(model: type[models.Model], vendor: str) -> str:
+    quote = connection.ops.quote_name
+    fields = _insert_fields(model)
+    columns = ", ".join(quote(str(f.column)) for f in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    # Quoted model metadata; every value is bound.
+    return f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
+
+
 def insert_statement(obj: models.Model) -> tuple[str, list[Any]]:
     """The INSERT of one row whose primary key is set in Python (a UUID default), without the
     ORM's ``save()`` machinery: the webhook INSERTs one callback per request and the compilation
@@ -75,13 +101,8 @@ def insert_statement(obj: models.Model) -> tuple[str, list[Any]]:
     model = type(obj)
     if obj.pk is None or isinstance(model._meta.pk, models.AutoField):
         raise ValueError(f"insert_row() needs the primary key set in Python; {model.__name__} has none")
-    fields = _insert_fields(model)  # every concrete field, the primary key among them
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(str(f.column)) for f in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
-    # Quoted model metadata; every value is bound.
-    sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
-    return sql, _row_values(obj, fields)
+    # Every concrete field, the primary key among them.
+    return _single_insert_sql(model, connection.vendor), _row_values(obj, _insert_fields(model))
 
 
 def mark_saved(obj: models.Model) -> None:
@@ -172,30 +193,20 @@ def _rank_sql(state_column: str) -> tuple[str, list[Any]]:
     return f"(CASE {state_column} {whens} ELSE -1 END)", params
 
 
-def _advance_sql(moves: Sequence[tuple[Any, Any]], now: Any) -> tuple[str, list[Any]]:
-    """``UPDATE ... FROM (rows)`` moving messages forward (see :func:`advance_states`), at most ``CHUNK``."""
-    from ..models import LOCKED_STATES, STATE_RANK, OutboundMessage
+@functools.lru_cache(maxsize=64)
+def _advance_sql_text(rows: int, vendor: str) -> tuple[str, tuple[Any, ...]]:
+    """The UPDATE of :func:`_advance_sql` for ``rows`` moves, and its trailing constant parameters."""
+    from ..models import LOCKED_STATES, OutboundMessage
 
     quote = connection.ops.quote_name
     meta = OutboundMessage._meta
-    pk_field = meta.pk
-    assert pk_field is not None
+    assert meta.pk is not None
     table = quote(meta.db_table)
 
     def col(name: str) -> str:
         return quote(_column_name(OutboundMessage, name))
 
-    params: list[Any] = []
-    selects = []
-    for pk, update in moves:
-        selects.append("SELECT %s AS mid, %s AS state, %s AS status, %s AS details, %s AS new_rank")
-        params += [
-            pk_field.get_db_prep_value(pk, connection),
-            str(update.state),
-            (update.status or "")[:16],
-            update.details or "",
-            STATE_RANK[update.state],
-        ]
+    selects = ["SELECT %s AS mid, %s AS state, %s AS status, %s AS details, %s AS new_rank"] * rows
     rank, rank_params = _rank_sql(f"{table}.{col('state')}")
     locked = ", ".join(["%s"] * len(LOCKED_STATES))
     # Names are quoted model metadata; every value is bound.
@@ -206,11 +217,32 @@ def _advance_sql(moves: Sequence[tuple[Any, Any]], now: Any) -> tuple[str, list[
         "ELSE v.details END, "
         f"{col('state_changed_at')} = %s, {col('updated_at')} = %s "
         f"FROM ({' UNION ALL '.join(selects)}) AS v "
-        f"WHERE {table}.{quote(str(pk_field.column))} = v.mid "
+        f"WHERE {table}.{quote(str(meta.pk.column))} = v.mid "
         f"AND {table}.{col('state')} NOT IN ({locked}) AND {rank} < v.new_rank"
     )
+    return sql, (*map(str, LOCKED_STATES), *rank_params)
+
+
+def _advance_sql(moves: Sequence[tuple[Any, Any]], now: Any) -> tuple[str, list[Any]]:
+    """``UPDATE ... FROM (rows)`` moving messages forward (see :func:`advance_states`), at most ``CHUNK``."""
+    from ..models import STATE_RANK, OutboundMessage
+
+    meta = OutboundMessage._meta
+    pk_field = meta.pk
+    assert pk_field is not None
+    sql, constants = _advance_sql_text(len(moves), connection.vendor)
     stamp = meta.get_field("updated_at").get_db_prep_value(now, connection)  # type: ignore[union-attr]
-    return sql, [stamp, stamp, *params, *map(str, LOCKED_STATES), *rank_params]
+    params: list[Any] = [stamp, stamp]
+    for pk, update in moves:
+        params += [
+            pk_field.get_db_prep_value(pk, connection),
+            str(update.state),
+            (update.status or "")[:16],
+            update.details or "",
+            STATE_RANK[update.state],
+        ]
+    params += constants
+    return sql, params
 
 
 def advance_states(moves: Sequence[tuple[Any, Any]], now: Any) -> int:
@@ -243,17 +275,27 @@ def insert_and_advance(
     """
     if connection.vendor != "postgresql" or not objs or not moves or len(objs) > CHUNK or len(moves) > CHUNK:
         return insert_returning(objs, returning=returning), advance_states(moves, now)
-    insert_sql, insert_params = _insert_sql(objs, "DO NOTHING", returning)
-    update_sql, update_params = _advance_sql(moves, now)
-    nulls = ", ".join(["NULL"] * len(returning))
-    columns = ", ".join(connection.ops.quote_name(_column_name(type(objs[0]), name)) for name in returning)
-    # Both statements are built above from quoted metadata; every value is bound.
-    sql = (
-        f"WITH ins AS ({insert_sql}), upd AS ({update_sql} RETURNING 1) "  # noqa: S608
-        f"SELECT {columns}, 0::bigint FROM ins UNION ALL SELECT {nulls}, count(*) FROM upd"
-    )
+    model = type(objs[0])
+    _, insert_params = _insert_sql(objs, "DO NOTHING", returning)
+    _, update_params = _advance_sql(moves, now)
+    sql = _insert_and_advance_text(model, len(objs), tuple(returning), len(moves), connection.vendor)
     with connection.cursor() as cursor:
         cursor.execute(sql, [*insert_params, *update_params])
         result = cursor.fetchall()
     # The last row is the UPDATE's count; the others are the INSERT's rows.
     return [tuple(r[:-1]) for r in result[:-1]], int(result[-1][-1])
+
+
+@functools.lru_cache(maxsize=64)
+def _insert_and_advance_text(
+    model: type[models.Model], rows: int, returning: tuple[str, ...], moves: int, vendor: str
+) -> str:
+    insert_sql = _insert_sql_text(model, rows, "DO NOTHING", returning, vendor)
+    update_sql, _ = _advance_sql_text(moves, vendor)
+    nulls = ", ".join(["NULL"] * len(returning))
+    columns = ", ".join(connection.ops.quote_name(_column_name(model, name)) for name in returning)
+    # Both statements are built from quoted metadata; every value is bound.
+    return (
+        f"WITH ins AS ({insert_sql}), upd AS ({update_sql} RETURNING 1) "  # noqa: S608
+        f"SELECT {columns}, 0::bigint FROM ins UNION ALL SELECT {nulls}, count(*) FROM upd"
+    )
