@@ -27,10 +27,23 @@ from django.db.transaction import TransactionManagementError
 
 _names = itertools.count(1)
 
+#: The name of a transaction's first savepoint (see :func:`new_name`).
+FIRST = "sinch_wa_first"
 
-def new_name() -> str:
-    """A savepoint name unique in this process (the transaction may hold Django's ``s<thread>_x<n>`` ones)."""
-    return f"sinch_wa_{next(_names)}"
+
+def new_name(*, first: bool = False) -> str:
+    """A savepoint name not used before in the transaction (which may hold Django's ``s<thread>_x<n>`` ones).
+
+    ``first``: no savepoint exists in the transaction yet (the caller knows it,
+    e.g. by :func:`..roundtrips.transaction_not_started`); the name is then always
+    the same, so the statement creating it is the same text every time (psycopg
+    keeps the conversion of a query text it has seen before: a name new for every
+    callback made the webhook's first statement new to it every time). Unique in
+    this process otherwise. Django drops the ``on_commit`` callbacks of a
+    savepoint rolled back by its name, so two savepoints of one transaction must
+    not share one.
+    """
+    return FIRST if first else f"sinch_wa_{next(_names)}"
 
 
 def create_sql(name: str, using: str = DEFAULT_DB_ALIAS) -> str:

@@ -10,12 +10,14 @@ the retry reprocesses the stored row.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import json
 import logging
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views import View
@@ -42,7 +44,8 @@ from .exceptions import SecretDecryptionError
 from .models import Bot, CallbackEvent, OutboundMessage, ProcessingState
 from .models.callbacks import NONCE_SHOWN_CHARS
 from .queries import bot_for_webhook, messages_from_rows
-from .roundtrips import execute_together
+from .roundtrips import execute_together, transaction_not_started
+from .transports.base import Transport
 
 logger = logging.getLogger("django_sinch_whatsapp.webhook")
 
@@ -62,8 +65,14 @@ STORED_HEADERS = (
 NONCE_REUSED = "nonce already used with another body for this signing key"
 
 
-def _answer(status: int, detail: str) -> JsonResponse:
-    return JsonResponse({"detail": detail}, status=status)
+def _answer(status: int, detail: str) -> HttpResponse:
+    return HttpResponse(_answer_body(detail), status=status, content_type="application/json")
+
+
+@functools.lru_cache(maxsize=256)
+def _answer_body(detail: str) -> bytes:
+    """``{"detail": ...}`` as ``JsonResponse`` writes it, kept: the webhook answers a handful of texts."""
+    return json.dumps({"detail": detail}).encode()
 
 
 class Refused(Exception):
@@ -90,9 +99,10 @@ class CallbackView(View):
         bot = bot_for_webhook(webhook_id)
         if bot is None:
             return _answer(404, "Unknown webhook.")
+        transport = verifier_for_bot(bot)
         try:
             body = self._read_body(request)
-            verification = self._verify(bot, request, body)
+            verification = self._verify(bot, transport, request, body)
             decoded = decode_body(body)
             if decoded.readable:
                 self._check_addressed_to(bot, decoded.payload, verification)
@@ -104,7 +114,7 @@ class CallbackView(View):
         prepared = prepare(
             decoded.payload,
             unreadable_reason="" if decoded.readable else decoded.anomalies[0],
-            parse=verifier_for_bot(bot).parse_callback,
+            parse=transport.parse_callback,
         )
         event = self._new_event(bot, request, body, decoded.payload, verification, prepared)
         event.anomalies = [*decoded.anomalies, *prepared.anomalies, *event.anomalies]
@@ -131,9 +141,9 @@ class CallbackView(View):
             raise too_large
         return body
 
-    def _verify(self, bot: Bot, request: HttpRequest, body: bytes) -> Verification:
+    def _verify(self, bot: Bot, transport: Transport, request: HttpRequest, body: bytes) -> Verification:
         try:
-            return verify_callback(bot, request.headers, body)
+            return verify_callback(bot, request.headers, body, transport=transport)
         except SignatureError as err:
             raise Refused(403, f"Signature verification failed: {err}.") from None
         except SecretDecryptionError:
@@ -237,17 +247,19 @@ class CallbackView(View):
     ) -> tuple[str, list[OutboundMessage] | None]:
         """INSERT the callback, open the savepoint processing runs in and lock the messages its
         reports name: statements that need no answer from one another, so one round trip where
-        the driver allows (:mod:`.roundtrips`). Returns the savepoint's name and the locked rows."""
+        the driver allows (:mod:`.roundtrips`), with the transaction's ``BEGIN``. Returns the
+        savepoint's name and the locked rows."""
         statements = [insert_statement(event)]
+        fresh = transaction_not_started()  # so its BEGIN goes with them, and its first savepoint is known
         name = ""
         lock = None
         if prepared.parsed is not None:
-            name = savepoints.new_name()
+            name = savepoints.new_name(first=fresh)
             statements.append((savepoints.create_sql(name), []))
             if prepared.parsed.statuses:
                 lock = messages_to_lock(bot, prepared.parsed.statuses, callback=event)
                 statements.append(lock)
-        results = execute_together(statements)
+        results = execute_together(statements, begin=fresh)
         mark_saved(event)
         return name, messages_from_rows(results[2]) if lock is not None else None
 

@@ -142,3 +142,41 @@ def test_a_repeated_callback_costs_the_same_and_changes_nothing(client, bot, dja
         response = client.post(bot.callback_path, data=body, content_type="application/json", **signed_headers(body))
     assert response.status_code == 200
     check_effects("mixed", 20)
+
+
+#: What the client sends PostgreSQL for one callback outside any test transaction, one query message
+#: (one round trip) each: [BEGIN; INSERT the callback; SAVEPOINT; SELECT ... FOR UPDATE the messages],
+#: [the history INSERT and the state UPDATE], [COMMIT]. Inbound has no messages to lock or move: its
+#: contacts' upsert and its messages' INSERT follow the first.
+ROUND_TRIPS = {"statuses": 3, "inbound": 4, "mixed": 5}
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("n", [1, 200])
+@pytest.mark.parametrize("shape", list(ROUND_TRIPS))
+def test_round_trips_of_a_callback_on_postgresql(client, bot, shape, n):
+    from django_sinch_whatsapp.savepoints import FIRST
+
+    from .wire_trace import wire_trace
+
+    make_messages(bot, n)
+    sent = []
+    for state in ("delivered", "read"):  # the second: the same statements again, the bot from the cache
+        payload = payload_for(bot, shape, n)
+        for entry in payload.get("statuses", []):
+            entry["state"] = state
+        for entry in payload.get("notifications", []):
+            entry["message_id"] += state
+        body = json.dumps(payload).encode()
+        with wire_trace() as trace:
+            response = client.post(
+                bot.callback_path, data=body, content_type="application/json", **signed_headers(body)
+            )
+        assert response.status_code == 200, response.content
+        sent.append(trace.queries)
+    first, second = sent
+    assert len(second) == ROUND_TRIPS[shape], second
+    assert second[0].startswith("BEGIN; INSERT") and f'SAVEPOINT "{FIRST}"' in second[0] and second[-1] == "COMMIT"
+    # The first request also read the bot (WEBHOOK_BOT_CACHE_SECONDS keeps it for the second).
+    assert first[0].startswith("SELECT") and [q[:40] for q in first[1:]] == [q[:40] for q in second], (first, second)

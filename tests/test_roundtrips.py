@@ -69,3 +69,87 @@ def test_a_statement_with_a_semicolon_of_its_own_is_refused_where_statements_are
     if connection.vendor == "postgresql":  # SQLite runs one statement per execute(): nothing to check there
         with pytest.raises(ValueError, match="2 statements gave 3 results"), transaction.atomic():
             roundtrips.execute_together([("SELECT 1; SELECT 2", []), ("SELECT 3", [])])
+
+
+# --- BEGIN with the first statements (PostgreSQL: what psycopg puts on the wire) ---------------------
+
+
+def _numbers() -> set[str]:
+    return set(Contact.objects.values_list("number", flat=True))
+
+
+@pytest.mark.postgres_only
+def test_begin_travels_with_the_first_statements_and_they_are_one_transaction(bot):
+    from .wire_trace import wire_trace
+
+    with wire_trace() as trace, transaction.atomic():
+        roundtrips.execute_together([insert(bot, "+1"), insert(bot, "+2")], begin=True)
+        transaction.set_rollback(True)
+    first, *rest = trace.queries
+    assert first.startswith("BEGIN; INSERT") and "BEGIN" not in rest and rest == ["ROLLBACK"], trace.queries
+    assert _numbers() == set()  # had psycopg's autocommit run them outside a transaction, they would stay
+
+    with wire_trace() as trace, transaction.atomic():
+        roundtrips.execute_together([insert(bot, "+3")], begin=True)
+    assert [q.split(" ", 2)[:2] for q in trace.queries] == [["BEGIN;", "INSERT"], ["COMMIT"]]
+    assert _numbers() == {"+3"}
+    # After the block psycopg and Django agree again, and the next transaction is psycopg's own.
+    assert connection.connection.autocommit is True and connection.get_autocommit() is True
+    with wire_trace() as trace, transaction.atomic():
+        roundtrips.execute_together([insert(bot, "+4")])
+    assert trace.queries[0] == "BEGIN" and trace.queries[-1] == "COMMIT"
+
+
+@pytest.mark.postgres_only
+def test_a_failed_statement_rolls_back_the_transaction_begun_with_it(bot):
+    Contact.objects.create(bot=bot, number="+1")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        roundtrips.execute_together([insert(bot, "+2"), insert(bot, "+1")], begin=True)
+    assert _numbers() == {"+1"}
+    assert connection.connection.autocommit is True and connection.get_autocommit() is True
+    with transaction.atomic():
+        roundtrips.execute_together([insert(bot, "+5")], begin=True)
+    assert _numbers() == {"+1", "+5"}
+
+
+@pytest.mark.postgres_only
+def test_begin_is_not_sent_twice_once_the_transaction_has_started(bot):
+    from .wire_trace import wire_trace
+
+    with wire_trace() as trace, transaction.atomic():
+        Contact.objects.create(bot=bot, number="+1")  # psycopg's own BEGIN went before this
+        assert not roundtrips.transaction_not_started()
+        roundtrips.execute_together([insert(bot, "+2")], begin=True)
+        with transaction.atomic():  # a nested block: a savepoint, never a second BEGIN
+            roundtrips.execute_together([insert(bot, "+3")], begin=True)
+    assert trace.queries[0] == "BEGIN" and not any(q.startswith("BEGIN;") for q in trace.queries), trace.queries
+    assert _numbers() == {"+1", "+2", "+3"}
+
+
+@pytest.mark.postgres_only
+def test_an_isolation_level_of_psycopgs_own_keeps_its_begin(bot):
+    from psycopg import IsolationLevel
+
+    from .wire_trace import wire_trace
+
+    connection.ensure_connection()
+    connection.connection.isolation_level = IsolationLevel.SERIALIZABLE
+    try:
+        with wire_trace() as trace, transaction.atomic():
+            roundtrips.execute_together([insert(bot, "+1"), ("SHOW transaction_isolation", [])], begin=True)
+    finally:
+        connection.connection.isolation_level = None
+    assert trace.queries[0] == "BEGIN ISOLATION LEVEL SERIALIZABLE", trace.queries
+    assert _numbers() == {"+1"}
+
+
+def test_begin_changes_nothing_where_statements_are_not_combined(bot, settings):
+    options = settings.DATABASES["default"].setdefault("OPTIONS", {})
+    options["server_side_binding"] = True  # on SQLite this changes nothing: it never combines
+    try:
+        with transaction.atomic():
+            assert roundtrips.transaction_not_started() is False
+            results = roundtrips.execute_together([insert(bot, "+1"), (f"SELECT number FROM {TABLE}", [])], begin=True)
+    finally:
+        del options["server_side_binding"]
+    assert results == [[], [("+1",)]]

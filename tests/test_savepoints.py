@@ -94,3 +94,18 @@ def test_outside_a_transaction_or_in_a_broken_one_it_refuses():
         connection.set_rollback(True)
         with pytest.raises(TransactionManagementError, match="failed"), savepoints.savepoint(savepoints.new_name()):
             pass
+
+
+def test_a_transactions_first_savepoint_has_the_same_name_every_time_and_its_own_callbacks(bot):
+    assert savepoints.new_name(first=True) == savepoints.new_name(first=True) == savepoints.FIRST
+    assert savepoints.new_name() != savepoints.new_name()
+    ran: list[str] = []
+    for attempt in ("one", "two"):  # two transactions, each with the name once: each keeps its own callbacks
+        with transaction.atomic():
+            with savepoints.savepoint(savepoints.new_name(first=True)):
+                Contact.objects.create(bot=bot, number=attempt)
+                transaction.on_commit(lambda attempt=attempt: ran.append(attempt))
+            with pytest.raises(RuntimeError), savepoints.savepoint(savepoints.new_name()):
+                transaction.on_commit(lambda: ran.append("dropped"))
+                raise RuntimeError("a later block failed")
+    assert names() == {"one", "two"} and ran == ["one", "two"]

@@ -194,7 +194,8 @@ def test_one_transaction_row_says_processed_without_a_second_write(client, bot, 
         assert post_body(client, bot, body).status_code == 200
     table = CallbackEvent._meta.db_table
     writes = [q["sql"] for q in queries if table in q["sql"] and not q["sql"].lstrip().upper().startswith("SELECT")]
-    assert len(writes) == 1 and writes[0].lstrip().upper().startswith("INSERT")
+    # On PostgreSQL the transaction's BEGIN travels with the INSERT (django_sinch_whatsapp.roundtrips).
+    assert len(writes) == 1 and writes[0].lstrip().upper().removeprefix("BEGIN; ").startswith("INSERT")
     assert sum("SAVEPOINT" in q["sql"] and "RELEASE" not in q["sql"] for q in queries) == 1, [q["sql"] for q in queries]
 
 

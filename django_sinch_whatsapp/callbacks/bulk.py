@@ -183,19 +183,26 @@ def quoted_column(model: type[models.Model], name: str) -> str:
     return connection.ops.quote_name(_column_name(model, name))
 
 
-def _rank_sql(state_column: str) -> tuple[str, list[Any]]:
+def _literal(value: str | int) -> str:
+    """One of this package's own constants (a state's name, its rank) as an SQL literal: they are
+    written into the cached text rather than bound, so each statement binds only what varies."""
+    if isinstance(value, int):
+        return str(int(value))
+    if not value.replace("_", "").isalnum() or not value.isascii():
+        raise ValueError(f"{value!r} is not a state name")
+    return f"'{value}'"
+
+
+def _rank_sql(state_column: str) -> str:
     from ..models import STATE_RANK
 
-    whens = " ".join("WHEN %s THEN %s" for _ in STATE_RANK)
-    params: list[Any] = []
-    for state, rank in STATE_RANK.items():
-        params += [str(state), rank]
-    return f"(CASE {state_column} {whens} ELSE -1 END)", params
+    whens = " ".join(f"WHEN {_literal(str(state))} THEN {_literal(rank)}" for state, rank in STATE_RANK.items())
+    return f"(CASE {state_column} {whens} ELSE -1 END)"
 
 
 @functools.lru_cache(maxsize=64)
-def _advance_sql_text(rows: int, vendor: str) -> tuple[str, tuple[Any, ...]]:
-    """The UPDATE of :func:`_advance_sql` for ``rows`` moves, and its trailing constant parameters."""
+def _advance_sql_text(rows: int, vendor: str) -> str:
+    """The UPDATE of :func:`_advance_sql` for ``rows`` moves."""
     from ..models import LOCKED_STATES, OutboundMessage
 
     quote = connection.ops.quote_name
@@ -207,10 +214,10 @@ def _advance_sql_text(rows: int, vendor: str) -> tuple[str, tuple[Any, ...]]:
         return quote(_column_name(OutboundMessage, name))
 
     selects = ["SELECT %s AS mid, %s AS state, %s AS status, %s AS details, %s AS new_rank"] * rows
-    rank, rank_params = _rank_sql(f"{table}.{col('state')}")
-    locked = ", ".join(["%s"] * len(LOCKED_STATES))
-    # Names are quoted model metadata; every value is bound.
-    sql = (
+    locked = ", ".join(_literal(str(state)) for state in sorted(LOCKED_STATES))
+    rank = _rank_sql(f"{table}.{col('state')}")
+    # Names are quoted model metadata, the states and ranks this package's constants; every value is bound.
+    return (
         f"UPDATE {table} SET {col('state')} = v.state, "  # noqa: S608
         f"{col('sinch_status')} = CASE WHEN v.status = '' THEN {table}.{col('sinch_status')} ELSE v.status END, "
         f"{col('state_details')} = CASE WHEN v.details = '' THEN {table}.{col('state_details')} "
@@ -220,7 +227,6 @@ def _advance_sql_text(rows: int, vendor: str) -> tuple[str, tuple[Any, ...]]:
         f"WHERE {table}.{quote(str(meta.pk.column))} = v.mid "
         f"AND {table}.{col('state')} NOT IN ({locked}) AND {rank} < v.new_rank"
     )
-    return sql, (*map(str, LOCKED_STATES), *rank_params)
 
 
 def _advance_sql(moves: Sequence[tuple[Any, Any]], now: Any) -> tuple[str, list[Any]]:
@@ -230,7 +236,7 @@ def _advance_sql(moves: Sequence[tuple[Any, Any]], now: Any) -> tuple[str, list[
     meta = OutboundMessage._meta
     pk_field = meta.pk
     assert pk_field is not None
-    sql, constants = _advance_sql_text(len(moves), connection.vendor)
+    sql = _advance_sql_text(len(moves), connection.vendor)
     stamp = meta.get_field("updated_at").get_db_prep_value(now, connection)  # type: ignore[union-attr]
     params: list[Any] = [stamp, stamp]
     for pk, update in moves:
@@ -241,7 +247,6 @@ def _advance_sql(moves: Sequence[tuple[Any, Any]], now: Any) -> tuple[str, list[
             update.details or "",
             STATE_RANK[update.state],
         ]
-    params += constants
     return sql, params
 
 
@@ -291,7 +296,7 @@ def _insert_and_advance_text(
     model: type[models.Model], rows: int, returning: tuple[str, ...], moves: int, vendor: str
 ) -> str:
     insert_sql = _insert_sql_text(model, rows, "DO NOTHING", returning, vendor)
-    update_sql, _ = _advance_sql_text(moves, vendor)
+    update_sql = _advance_sql_text(moves, vendor)
     nulls = ", ".join(["NULL"] * len(returning))
     columns = ", ".join(connection.ops.quote_name(_column_name(model, name)) for name in returning)
     # Both statements are built from quoted metadata; every value is bound.

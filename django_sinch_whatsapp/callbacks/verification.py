@@ -10,12 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.utils.crypto import salted_hmac
 
 from ..conf import app_settings
 from ..models import Bot, SignatureVerdict
 from .signature import SignatureError
+
+if TYPE_CHECKING:
+    from ..transports.base import Transport
 
 #: The salt of :func:`key_fingerprint`; changing it breaks replay detection of stored nonces.
 FINGERPRINT_SALT = "django_sinch_whatsapp.callback-key-fingerprint"
@@ -39,7 +43,9 @@ def key_fingerprint(key: str) -> str:
     return salted_hmac(FINGERPRINT_SALT, key, algorithm="sha256").hexdigest()
 
 
-def verify_callback(bot: Bot, headers: Mapping[str, str], body: bytes) -> Verification:
+def verify_callback(
+    bot: Bot, headers: Mapping[str, str], body: bytes, *, transport: Transport | None = None
+) -> Verification:
     """Verify a callback with the bot's transport's own scheme; raises :class:`SignatureError` (safe to show).
 
     Each transport owns its headers and algorithm (the standalone API's
@@ -49,10 +55,12 @@ def verify_callback(bot: Bot, headers: Mapping[str, str], body: bytes) -> Verifi
     what is decided here is the same for all: a bot with a signing key takes only
     signed callbacks, one without takes unsigned ones only when
     ``REQUIRE_SIGNED_CALLBACKS`` is off, and the nonce goes to the one replay check.
+    ``transport``: the bot's, where the caller has it already.
     """
-    from ..clients import verifier_for_bot
+    if transport is None:
+        from ..clients import verifier_for_bot
 
-    transport = verifier_for_bot(bot)
+        transport = verifier_for_bot(bot)
     signed = transport.signature_present(headers)
     # Incomplete signature headers are refused here, signing key or not.
     nonce = transport.signature_nonce(headers) if signed else ""
