@@ -41,27 +41,37 @@ def _row_values(obj: models.Model, fields: Sequence[models.Field[Any, Any]]) -> 
 # ``vendor`` keys the caches per backend; the shapes are few (rows per chunk are bounded).
 
 
+@functools.cache
+def _insert_head(model: type[models.Model], vendor: str) -> str:
+    """``INSERT INTO "table" ("column", ...)`` of :func:`_insert_fields`, names quoted."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(str(f.column)) for f in _insert_fields(model))
+    return f"INSERT INTO {quote(model._meta.db_table)} ({columns})"  # quoted model metadata only
+
+
+def _row_placeholders(model: type[models.Model]) -> str:
+    return "(" + ", ".join(["%s"] * len(_insert_fields(model))) + ")"
+
+
 @functools.lru_cache(maxsize=64)
 def _insert_sql_text(
     model: type[models.Model], rows: int, conflict: str, returning: tuple[str, ...], vendor: str
 ) -> str:
-    fields = _insert_fields(model)
-    quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
-    columns = ", ".join(quote(str(f.column)) for f in fields)
-    returned = ", ".join(quote(_column_name(model, name)) for name in returning)
-    row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    values = ", ".join([row_sql] * rows)
-    # Names are quoted model metadata and the conflict clause is ours; every value is bound.
-    return f"INSERT INTO {table} ({columns}) VALUES {values} ON CONFLICT {conflict} RETURNING {returned}"  # noqa: S608
+    returned = ", ".join(connection.ops.quote_name(_column_name(model, name)) for name in returning)
+    values = ", ".join([_row_placeholders(model)] * rows)
+    # The conflict clause is ours; every value is bound.
+    return f"{_insert_head(model, vendor)} VALUES {values} ON CONFLICT {conflict} RETURNING {returned}"
+
+
+def _insert_params(objs: Sequence[models.Model]) -> list[Any]:
+    fields = _insert_fields(type(objs[0]))
+    return [value for obj in objs for value in _row_values(obj, fields)]
 
 
 def _insert_sql(objs: Sequence[models.Model], conflict: str, returning: Sequence[str]) -> tuple[str, list[Any]]:
     """``INSERT ... ON CONFLICT <conflict> RETURNING <returning>`` for at most ``CHUNK`` rows."""
-    model = type(objs[0])
-    fields = _insert_fields(model)
-    params = [value for obj in objs for value in _row_values(obj, fields)]
-    return _insert_sql_text(model, len(objs), conflict, tuple(returning), connection.vendor), params
+    sql = _insert_sql_text(type(objs[0]), len(objs), conflict, tuple(returning), connection.vendor)
+    return sql, _insert_params(objs)
 
 
 def insert_returning(
@@ -83,16 +93,6 @@ def insert_returning(
     return rows
 
 
-@functools.cache
-def _single_insert_sql(model: type[models.Model], vendor: str) -> str:
-    quote = connection.ops.quote_name
-    fields = _insert_fields(model)
-    columns = ", ".join(quote(str(f.column)) for f in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
-    # Quoted model metadata; every value is bound.
-    return f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
-
-
 def insert_statement(obj: models.Model) -> tuple[str, list[Any]]:
     """The INSERT of one row whose primary key is set in Python (a UUID default), without the
     ORM's ``save()`` machinery: the webhook INSERTs one callback per request and the compilation
@@ -102,7 +102,8 @@ def insert_statement(obj: models.Model) -> tuple[str, list[Any]]:
     if obj.pk is None or isinstance(model._meta.pk, models.AutoField):
         raise ValueError(f"insert_row() needs the primary key set in Python; {model.__name__} has none")
     # Every concrete field, the primary key among them.
-    return _single_insert_sql(model, connection.vendor), _row_values(obj, _insert_fields(model))
+    sql = f"{_insert_head(model, connection.vendor)} VALUES {_row_placeholders(model)}"
+    return sql, _row_values(obj, _insert_fields(model))
 
 
 def mark_saved(obj: models.Model) -> None:
@@ -152,10 +153,9 @@ def insert_message_for_contact(message: models.Model, *, number: str, inbound_af
     if inbound_after is not None:
         where += f" AND c.{quote(_column_name(Contact, 'last_inbound_at'))} > %s"
         params.append(Contact._meta.get_field("last_inbound_at").get_db_prep_value(inbound_after, connection))  # type: ignore[union-attr]
-    columns = ", ".join(quote(str(f.column)) for f in fields)
     # Quoted model metadata; every value is bound.
     sql = (
-        f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "  # noqa: S608
+        f"{_insert_head(model, connection.vendor)} "  # noqa: S608
         f"SELECT {', '.join(selected)} FROM {quote(Contact._meta.db_table)} AS c WHERE {where} "
         f"RETURNING {quote(str(contact_field.column))}"  # type: ignore[union-attr]
     )
@@ -231,12 +231,15 @@ def _advance_sql_text(rows: int, vendor: str) -> str:
 
 def _advance_sql(moves: Sequence[tuple[Any, Any]], now: Any) -> tuple[str, list[Any]]:
     """``UPDATE ... FROM (rows)`` moving messages forward (see :func:`advance_states`), at most ``CHUNK``."""
+    return _advance_sql_text(len(moves), connection.vendor), _advance_params(moves, now)
+
+
+def _advance_params(moves: Sequence[tuple[Any, Any]], now: Any) -> list[Any]:
     from ..models import STATE_RANK, OutboundMessage
 
     meta = OutboundMessage._meta
     pk_field = meta.pk
     assert pk_field is not None
-    sql = _advance_sql_text(len(moves), connection.vendor)
     stamp = meta.get_field("updated_at").get_db_prep_value(now, connection)  # type: ignore[union-attr]
     params: list[Any] = [stamp, stamp]
     for pk, update in moves:
@@ -247,7 +250,7 @@ def _advance_sql(moves: Sequence[tuple[Any, Any]], now: Any) -> tuple[str, list[
             update.details or "",
             STATE_RANK[update.state],
         ]
-    return sql, params
+    return params
 
 
 def advance_states(moves: Sequence[tuple[Any, Any]], now: Any) -> int:
@@ -280,12 +283,9 @@ def insert_and_advance(
     """
     if connection.vendor != "postgresql" or not objs or not moves or len(objs) > CHUNK or len(moves) > CHUNK:
         return insert_returning(objs, returning=returning), advance_states(moves, now)
-    model = type(objs[0])
-    _, insert_params = _insert_sql(objs, "DO NOTHING", returning)
-    _, update_params = _advance_sql(moves, now)
-    sql = _insert_and_advance_text(model, len(objs), tuple(returning), len(moves), connection.vendor)
+    sql = _insert_and_advance_text(type(objs[0]), len(objs), tuple(returning), len(moves), connection.vendor)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*insert_params, *update_params])
+        cursor.execute(sql, [*_insert_params(objs), *_advance_params(moves, now)])
         result = cursor.fetchall()
     # The last row is the UPDATE's count; the others are the INSERT's rows.
     return [tuple(r[:-1]) for r in result[:-1]], int(result[-1][-1])
