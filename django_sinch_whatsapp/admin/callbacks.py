@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from ..callbacks.processing import process_callback_event
 from ..models import Bot, CallbackEvent, CallbackRefusalStats, ProcessingState
 from .common import BotColumnMixin, ReadOnlyAdminMixin, TenantScopedAdminMixin, json_block, truncate, user_may_change
+from .large_tables import LargeTableAdminMixin
 from .timestamps import TimestampsToTheSecondMixin
 
 #: How many resulting rows the change page links to.
@@ -65,7 +66,12 @@ class CallbackRefusalsAdminMixin:
 
 @admin.register(CallbackEvent)
 class CallbackEventAdmin(
-    TenantScopedAdminMixin, TimestampsToTheSecondMixin, BotColumnMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+    LargeTableAdminMixin,
+    TenantScopedAdminMixin,
+    TimestampsToTheSecondMixin,
+    BotColumnMixin,
+    ReadOnlyAdminMixin,
+    admin.ModelAdmin,
 ):
     """Read-only, and never deleted here: stored nonces are the replay guard, so only the
     retention rule (``manage.py sinch_whatsapp_prune_callbacks``, at least two days) deletes them."""
@@ -86,7 +92,6 @@ class CallbackEventAdmin(
     search_fields = ["=nonce", "status_events__sinch_message_id", "inbound_messages__sinch_message_id"]
     search_help_text = _("A callback's nonce (exact), or the Sinch message id of a status report or inbound message.")
     date_hierarchy = "received_at"
-    show_full_result_count = False
     actions = ["reprocess"]
     readonly_fields = [
         "id",

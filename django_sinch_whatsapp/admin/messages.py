@@ -17,6 +17,7 @@ from ..models import CUSTOMER_CARE_WINDOW, Contact, InboundMessage, OutboundMess
 from .actions import ContactActionsMixin, InboundActionsMixin
 from .common import BotColumnMixin, ReadOnlyAdminMixin, TenantScopedAdminMixin, error_block, json_block, truncate
 from .console import console_urls
+from .large_tables import LargeTableAdminMixin
 from .timestamps import TimestampsToTheSecondMixin
 
 
@@ -47,7 +48,12 @@ def _changelist_link(model: type[Model], text: str, **filters: Any) -> SafeStrin
 
 @admin.register(Contact)
 class ContactAdmin(
-    TenantScopedAdminMixin, TimestampsToTheSecondMixin, ContactActionsMixin, BotColumnMixin, admin.ModelAdmin
+    LargeTableAdminMixin,
+    TenantScopedAdminMixin,
+    TimestampsToTheSecondMixin,
+    ContactActionsMixin,
+    BotColumnMixin,
+    admin.ModelAdmin,
 ):
     change_form_template = "admin/django_sinch_whatsapp/change_form.html"  # the console buttons
     list_display = ["number", "profile_name", "bot_name", "opt_in_state", "capability", "last_inbound_at", "window"]
@@ -125,7 +131,12 @@ class StatusEventInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 @admin.register(OutboundMessage)
 class OutboundMessageAdmin(
-    TenantScopedAdminMixin, TimestampsToTheSecondMixin, BotColumnMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+    LargeTableAdminMixin,
+    TenantScopedAdminMixin,
+    TimestampsToTheSecondMixin,
+    BotColumnMixin,
+    ReadOnlyAdminMixin,
+    admin.ModelAdmin,
 ):
     change_form_template = "admin/django_sinch_whatsapp/change_form.html"  # the console buttons
     list_display = [
@@ -141,7 +152,6 @@ class OutboundMessageAdmin(
     search_fields = ["recipient", "sinch_message_id", "=id", "=batch_id"]
     list_select_related = ["bot"]
     date_hierarchy = "created_at"
-    show_full_result_count = False  # a big table: skip the second COUNT(*) of a filtered list
     inlines = [StatusEventInline]
     readonly_fields = [
         "id",
@@ -222,6 +232,7 @@ class OutboundMessageAdmin(
 
 @admin.register(InboundMessage)
 class InboundMessageAdmin(
+    LargeTableAdminMixin,
     TenantScopedAdminMixin,
     TimestampsToTheSecondMixin,
     InboundActionsMixin,
@@ -236,7 +247,6 @@ class InboundMessageAdmin(
     search_fields = ["from_e164", "from_number", "text", "sinch_message_id"]
     list_select_related = ["bot", "contact"]
     date_hierarchy = "received_at"
-    show_full_result_count = False
     readonly_fields = [
         "bot",
         "contact",
