@@ -265,3 +265,33 @@ def test_changelist_columns_are_not_clipped_at_1400_px(page, live_server, bot, e
     page.goto(f"{live_server.url}/admin/sinch_whatsapp/bot/{bot.pk}/change/")
     field = page.locator("#id_base_url_override")
     assert field.evaluate("e => e.scrollWidth <= e.clientWidth")
+
+
+def test_a_capped_list_says_more_than_and_selecting_across_it_acts_on_every_row(page, live_server, bot, monkeypatch):
+    from django_sinch_whatsapp.admin.large_tables import CappedCountPaginator
+
+    monkeypatch.setattr(CappedCountPaginator, "limit", 3)  # the live server runs in this process
+    monkeypatch.setattr("django_sinch_whatsapp.admin.callbacks.CallbackEventAdmin.list_per_page", 2)
+    events = []
+    for i in range(5):
+        payload = status_payload(f"capped-{i}", "delivered")
+        events.append(
+            CallbackEvent.objects.create(
+                bot=bot, body=json.dumps(payload).encode(), payload=payload, processing_state="failed", attempts=1
+            )
+        )
+    page.goto(f"{live_server.url}/admin/sinch_whatsapp/callbackevent/")
+    paginator = page.locator("p.paginator")
+    assert "more than 3 callback" in paginator.inner_text() and paginator.locator("a.showall").count() == 0
+    page.check("#action-toggle")  # this page's rows
+    question = page.locator(".actions .question a")
+    question.wait_for(state="visible")
+    assert question.inner_text().endswith("(more than 3)")
+    question.click()  # every row the filters match, not the 3 counted
+    assert "All of more than 3 selected" in page.locator(".actions .all").inner_text()
+    screenshot(page, "capped-changelist-select-across")
+    page.select_option("select[name=action]", "reprocess")
+    page.click("button[name=index]")
+    success = page.wait_for_selector(".messagelist .success")
+    assert "Reprocessed 5 callback(s)" in success.inner_text(), success.inner_text()
+    assert {e.processing_state for e in CallbackEvent.objects.filter(pk__in=[e.pk for e in events])} == {"processed"}

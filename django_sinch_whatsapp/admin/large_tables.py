@@ -22,6 +22,7 @@ import functools
 from typing import Any
 
 from django.conf import settings
+from django.contrib.admin.views.main import ChangeList
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import DateTimeField, F, QuerySet
@@ -125,12 +126,28 @@ def with_skip_scan_dates(queryset: QuerySet[Any]) -> QuerySet[Any]:
     return clone
 
 
+class CappedChangeList(ChangeList):
+    """A changelist that shows a page, never "all", of a list whose count was capped (``?all=``, or a
+    limit under ``list_per_page``): its rows were not counted, so they may be any number."""
+
+    def get_results(self, request: HttpRequest) -> None:
+        super().get_results(request)
+        if getattr(self.paginator, "capped", False):
+            self.can_show_all = False
+            self.multi_page = True
+            # result_list is still an unevaluated queryset: nothing was read yet.
+            self.result_list = self.paginator.get_page(self.page_num).object_list
+
+
 class LargeTableAdminMixin:
     """For a ModelAdmin of a table that grows without bound: a capped count, skip-scan dates, and no
     second ``COUNT(*)`` of the unfiltered table (``show_full_result_count``)."""
 
     paginator: type[Paginator] = CappedCountPaginator
     show_full_result_count = False
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return CappedChangeList
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return with_skip_scan_dates(super().get_queryset(request))  # type: ignore[misc]
