@@ -7,12 +7,14 @@ that hold any). At 100,000 messages those two were most of the page's time and
 they grow with every campaign (bench/RESULTS.md, "Session 7").
 
 - :class:`CappedCountPaginator` counts at most :attr:`~CappedCountPaginator.limit`
-  rows; past it the page says "more than 10,000" and offers that many pages
-  (the newest first: filters, search and the dates narrow the list to the rest).
+  rows; past it the page says there are more (under Django's own pagination)
+  and offers that many pages, the newest first: filters, search and the dates
+  narrow the list to the rest.
 - :func:`with_skip_scan_dates` gives a queryset whose ``datetimes()`` (what the
   date hierarchy calls) finds each year, month or day that holds a row with one
   index lookup per period, on PostgreSQL: one recursive query, the periods as
-  Django would list them. Elsewhere, and for what it does not cover, Django's own.
+  Django would list them, for the unfiltered list and its date drill-down.
+  Elsewhere, and for what it does not cover, Django's own.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import EmptyResultSet, FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import DateTimeField, F, QuerySet
@@ -51,7 +54,15 @@ class CappedCountPaginator(Paginator):
 
 
 class SkipScanDatesQuerySet(QuerySet[Any]):
-    """``datetimes()`` by one index lookup per period found (a "loose index scan"), on PostgreSQL."""
+    """``datetimes()`` by one index lookup per period found (a "loose index scan"), on PostgreSQL.
+
+    Where it pays and is exact: an indexed ``DateTimeField``, periods of a year,
+    month or day in a named time zone, and no filter but on that field (the
+    date hierarchy's own drill-down). A filter on anything else (a list filter,
+    a search, a tenant's scope) could make each lookup walk the index past many
+    rows that do not match; Django's query reads only the rows that do. Returns
+    a list, as the date hierarchy uses it (Django's returns a queryset).
+    """
 
     def datetimes(self, field_name: str, kind: Any, order: Any = "ASC", tzinfo: Any = None) -> Any:
         zone = tzinfo or timezone.get_current_timezone()
@@ -60,27 +71,30 @@ class SkipScanDatesQuerySet(QuerySet[Any]):
             return super().datetimes(field_name, kind, order, tzinfo)
         inner = self.order_by().annotate(hierarchy_value=F(field_name)).values_list("hierarchy_value")
         inner = inner.filter(hierarchy_value__isnull=False)
-        inner_sql, inner_params = inner.query.sql_with_params()
-        # The inner query is Django's own, compiled; the rest binds its values.
+        try:
+            inner_sql, inner_params = inner.query.get_compiler(using=self.db).as_sql()
+        except EmptyResultSet:  # e.g. a staff user of no tenant: no rows, no periods
+            return []
+        # The inner query is Django's own, compiled; everything else is bound. The next period starts
+        # at local midnight (or the 1st, or January 1st); where that local time happens twice (clocks
+        # going back at midnight), PostgreSQL reads the later instant, so the lookup starts at the
+        # earliest of the instants an hour or two before, and skips rows of the period it is leaving.
         sql = (
-            "WITH RECURSIVE hierarchy(v) AS ("  # noqa: S608
+            "WITH RECURSIVE c(k, z, step) AS (SELECT %s::text, %s::text, %s::interval), "  # noqa: S608
+            "hierarchy(v) AS ("
             f"(SELECT x.hierarchy_value FROM ({inner_sql}) AS x ORDER BY 1 LIMIT 1) "
             "UNION ALL "
             f"SELECT (SELECT x.hierarchy_value FROM ({inner_sql}) AS x "
-            "WHERE x.hierarchy_value >= ((date_trunc(%s, h.v AT TIME ZONE %s) + %s::interval) AT TIME ZONE %s) "
-            "ORDER BY 1 LIMIT 1) FROM hierarchy AS h WHERE h.v IS NOT NULL"
-            ") SELECT date_trunc(%s, v AT TIME ZONE %s) FROM hierarchy WHERE v IS NOT NULL"
+            "WHERE x.hierarchy_value >= LEAST(n.at AT TIME ZONE c.z, "
+            "(n.at - interval '1 hour') AT TIME ZONE c.z + interval '1 hour', "
+            "(n.at - interval '2 hours') AT TIME ZONE c.z + interval '2 hours') "
+            "AND date_trunc(c.k, x.hierarchy_value AT TIME ZONE c.z) > n.period "
+            "ORDER BY 1 LIMIT 1) "
+            "FROM hierarchy AS h CROSS JOIN c CROSS JOIN LATERAL (SELECT date_trunc(c.k, h.v AT TIME ZONE c.z) "
+            "AS period, date_trunc(c.k, h.v AT TIME ZONE c.z) + c.step AS at) AS n WHERE h.v IS NOT NULL"
+            ") SELECT date_trunc(c.k, h.v AT TIME ZONE c.z) FROM hierarchy AS h CROSS JOIN c WHERE h.v IS NOT NULL"
         )
-        params = [
-            *inner_params,
-            *inner_params,
-            kind,
-            zone_name,
-            _PERIODS[kind],
-            zone_name,
-            kind,
-            zone_name,
-        ]
+        params = [kind, zone_name, _PERIODS[kind], *inner_params, *inner_params]
         with connections[self.db].cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
@@ -96,9 +110,39 @@ class SkipScanDatesQuerySet(QuerySet[Any]):
             return False
         try:
             field = self.model._meta.get_field(field_name)
-        except Exception:
+        except FieldDoesNotExist:
             return False
-        return isinstance(field, DateTimeField)
+        return isinstance(field, DateTimeField) and _indexed(field) and _filters_only_on(query.where, field)
+
+
+def _indexed(field: Any) -> bool:
+    """An index leads with the field: each lookup is one index probe."""
+    meta = field.model._meta
+    if field.db_index or field.unique:
+        return True
+    leading = [index.fields[0].lstrip("-") for index in meta.indexes if index.fields]
+    leading += [c.fields[0] for c in meta.constraints if getattr(c, "fields", None)]
+    return field.name in leading
+
+
+def _filters_only_on(node: Any, field: Any) -> bool:
+    """Every condition of the WHERE tree is on ``field`` (of this model's table), transforms allowed."""
+    from django.db.models.expressions import Col
+    from django.db.models.lookups import Lookup, Transform
+
+    for child in node.children:
+        if isinstance(child, Lookup):
+            lhs = child.lhs
+            while isinstance(lhs, Transform):
+                lhs = lhs.lhs
+            if not (isinstance(lhs, Col) and lhs.target is field and lhs.alias == field.model._meta.db_table):
+                return False
+        elif hasattr(child, "children"):
+            if not _filters_only_on(child, field):
+                return False
+        else:
+            return False
+    return True
 
 
 def _zone_name(zone: Any) -> str | None:
@@ -145,6 +189,7 @@ class LargeTableAdminMixin:
 
     paginator: type[Paginator] = CappedCountPaginator
     show_full_result_count = False
+    change_list_template = "admin/django_sinch_whatsapp/large_change_list.html"
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return CappedChangeList
