@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime
 import functools
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
 from django.contrib.admin.views.main import ChangeList
@@ -32,6 +32,9 @@ from django.db.models import DateTimeField, F, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.functional import cached_property
+
+if TYPE_CHECKING:
+    from django.template.response import _TemplateForResponseT
 
 #: The periods the date hierarchy lists, and how far the next one starts.
 _PERIODS = {"year": "1 year", "month": "1 month", "day": "1 day"}
@@ -189,7 +192,7 @@ class LargeTableAdminMixin:
 
     paginator: type[Paginator] = CappedCountPaginator
     show_full_result_count = False
-    change_list_template = "admin/django_sinch_whatsapp/large_change_list.html"
+    change_list_template: ClassVar[_TemplateForResponseT | None] = "admin/django_sinch_whatsapp/large_change_list.html"
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return CappedChangeList
