@@ -49,8 +49,15 @@ def _insert_head(model: type[models.Model], vendor: str) -> str:
     return f"INSERT INTO {quote(model._meta.db_table)} ({columns})"  # quoted model metadata only
 
 
+@functools.cache
 def _row_placeholders(model: type[models.Model]) -> str:
     return "(" + ", ".join(["%s"] * len(_insert_fields(model))) + ")"
+
+
+@functools.cache
+def _insert_one_sql(model: type[models.Model], vendor: str) -> str:
+    """The INSERT of one row: the webhook's callback INSERT, per request."""
+    return f"{_insert_head(model, vendor)} VALUES {_row_placeholders(model)}"
 
 
 @functools.lru_cache(maxsize=64)
@@ -102,8 +109,7 @@ def insert_statement(obj: models.Model) -> tuple[str, list[Any]]:
     if obj.pk is None or isinstance(model._meta.pk, models.AutoField):
         raise ValueError(f"insert_row() needs the primary key set in Python; {model.__name__} has none")
     # Every concrete field, the primary key among them.
-    sql = f"{_insert_head(model, connection.vendor)} VALUES {_row_placeholders(model)}"
-    return sql, _row_values(obj, _insert_fields(model))
+    return _insert_one_sql(model, connection.vendor), _row_values(obj, _insert_fields(model))
 
 
 def mark_saved(obj: models.Model) -> None:
