@@ -9,4 +9,5 @@ urlpatterns = [
     *package_urlpatterns,
     path("floor/hmac-insert/", floors.hmac_insert),
     path("floor/json/", floors.bare_json),
+    path("floor/required-writes/", floors.required_writes),
 ]

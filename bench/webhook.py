@@ -93,14 +93,21 @@ def throughput(
     callbacks: int,
     rounds: int,
     connections: int,
-    targets: tuple[str, ...] = ("webhook", "hmac_insert", "bare_json"),
+    targets: tuple[str, ...] = ("webhook", "hmac_insert", "bare_json", "required_writes"),
 ) -> dict[str, Any]:
     """Callbacks per second of the webhook and its floors, median of ``rounds`` interleaved rounds."""
     webhook_path = bot.callback_path
-    paths = {"webhook": webhook_path, "hmac_insert": "/floor/hmac-insert/", "bare_json": "/floor/json/"}
+    paths = {
+        "webhook": webhook_path,
+        "hmac_insert": "/floor/hmac-insert/",
+        "bare_json": "/floor/json/",
+        "required_writes": "/floor/required-writes/",
+    }
     rates: dict[str, list[float]] = {name: [] for name in targets}
     failures = dict.fromkeys(targets, 0)
-    applied = [0]  # reports that moved their message to "delivered": the webhook did the work it answered for
+    # Reports that moved their message to "delivered": the webhook (and the hand-written writes it is
+    # compared with) did the work it answered for.
+    applied = dict.fromkeys(("webhook", "required_writes"), 0)
     from django_sinch_whatsapp.models import OutboundMessage
 
     with gunicorn(workers, threads, conn_max_age) as base:
@@ -117,12 +124,13 @@ def throughput(
                 seconds, failed = blast(base + paths[name], batch, connections)
                 rates[name].append(callbacks / seconds)
                 failures[name] += failed
-                if name == "webhook":
-                    applied[0] += OutboundMessage.objects.filter(sinch_message_id__in=ids, state="delivered").count()
+                if name in applied:
+                    applied[name] += OutboundMessage.objects.filter(sinch_message_id__in=ids, state="delivered").count()
     result: dict[str, Any] = {name: median(values) for name, values in rates.items()}
     result["rounds"] = rates
     result["failures"] = failures
-    result["applied"] = applied[0]
+    result["applied"] = applied["webhook"]
+    result["applied_by_required_writes"] = applied["required_writes"]
     result["posted"] = callbacks * rounds
     return result
 
