@@ -3,6 +3,7 @@
 import os
 import tempfile
 
+import django
 import environ
 
 BASE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -121,3 +122,8 @@ LOGGING = {
     "handlers": {"null": {"class": "logging.NullHandler"}},
     "loggers": {"django_sinch_whatsapp": {"handlers": ["null"], "level": "DEBUG"}},
 }
+
+# Django 6.1 warns that Django 2028 has no default mailer; its test runner points every alias named
+# here at the locmem backend (before 6.1 the runner sets EMAIL_BACKEND instead).
+if django.VERSION >= (6, 1):
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}

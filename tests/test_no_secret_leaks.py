@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+import django
 import pytest
 from django.db import connection
 from rest_framework.test import APIClient
@@ -141,7 +142,8 @@ def error_mail(settings, mailoutbox, monkeypatch):
     from django.utils.log import AdminEmailHandler
 
     settings.DEBUG = False
-    settings.ADMINS = [("Ops", "ops@example.com")]
+    # Django 6.0 takes addresses; (name, address) pairs are deprecated there and the only form before.
+    settings.ADMINS = ["ops@example.com"] if django.VERSION >= (6, 0) else [("Ops", "ops@example.com")]
     handlers = [h for h in logging.getLogger("django").handlers if isinstance(h, AdminEmailHandler)]
     assert handlers, "Django's default mail_admins handler is not installed"
     for handler in handlers:
