@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import json
+import uuid
 
 from django.conf import settings
 from django.db import connection
@@ -24,8 +25,8 @@ CREATE_RAW_TABLE = (
 )
 
 
-@csrf_exempt
-def hmac_insert(request: HttpRequest) -> HttpResponse:
+def _verified(request: HttpRequest) -> tuple[bytes, str] | None:
+    """The body and nonce when the signature is Sinch's scheme over ``body.nonce`` with the bench key."""
     body = request.body
     nonce = request.headers.get("sinch-whatsapp-callback-signature-nonce", "")
     signature = request.headers.get("sinch-whatsapp-callback-signature", "")
@@ -33,9 +34,16 @@ def hmac_insert(request: HttpRequest) -> HttpResponse:
     try:
         given = base64.b64decode(signature, validate=True)
     except ValueError:
+        return None
+    return (body, nonce) if hmac.compare_digest(expected, given) else None
+
+
+@csrf_exempt
+def hmac_insert(request: HttpRequest) -> HttpResponse:
+    verified = _verified(request)
+    if verified is None:
         return HttpResponse(status=403)
-    if not hmac.compare_digest(expected, given):
-        return HttpResponse(status=403)
+    body, nonce = verified
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {RAW_TABLE} (nonce, body) VALUES (%s, %s)", [nonce, body])
     return HttpResponse(status=200)
@@ -74,18 +82,10 @@ _BOT_ID: list[int] = []
 
 @csrf_exempt
 def required_writes(request: HttpRequest) -> HttpResponse:
-    import uuid
-
-    body = request.body
-    nonce = request.headers.get("sinch-whatsapp-callback-signature-nonce", "")
-    signature = request.headers.get("sinch-whatsapp-callback-signature", "")
-    expected = hmac.new(settings.BENCH_CALLBACK_KEY.encode(), body + b"." + nonce.encode(), hashlib.sha256).digest()
-    try:
-        given = base64.b64decode(signature, validate=True)
-    except ValueError:
+    verified = _verified(request)
+    if verified is None:
         return HttpResponse(status=403)
-    if not hmac.compare_digest(expected, given):
-        return HttpResponse(status=403)
+    body, nonce = verified
     payload = json.loads(body)
     if not _BOT_ID:
         from django_sinch_whatsapp.models import Bot
