@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -37,8 +38,13 @@ def _installed_package_is_elsewhere(env: dict[str, str]) -> bool:
 
 @pytest.fixture
 def demo(tmp_path, request):
-    flags = list(getattr(request, "param", ()))
-    port, sandbox_port = free_port(), free_port()
+    with running_demo(tmp_path, list(getattr(request, "param", ())), free_port()) as started:
+        yield started
+
+
+@contextlib.contextmanager
+def running_demo(tmp_path: Path, flags: list[str], port: int):
+    sandbox_port = free_port()
     site = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
@@ -178,6 +184,31 @@ def test_a_second_demo_on_a_taken_port_fails_before_touching_the_first(demo, tmp
     assert database.stat().st_mtime_ns == mtime
     after = requests.get(f"{site}/api/sinch-whatsapp/bots/", auth=auth, timeout=5).json()
     assert after == before
+
+
+def _leave_in_time_wait(port: int) -> None:
+    """Leave 127.0.0.1:``port`` as a demo that served requests and stopped leaves it: the server's side
+    of a connection closed first sits in TIME_WAIT for a minute, and nothing listens."""
+    with socket.socket() as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", port))
+        listener.listen()
+        client = socket.create_connection(("127.0.0.1", port))
+        served, _ = listener.accept()
+        served.close()
+        assert client.recv(1) == b""  # the server's FIN arrived
+        client.close()
+
+
+def test_the_demo_starts_again_on_a_port_an_earlier_demo_just_left(tmp_path):
+    port = free_port()
+    _leave_in_time_wait(port)
+    # What the demo's check did: refused, though nothing listens.
+    with socket.socket() as plain, pytest.raises(OSError):
+        plain.bind(("127.0.0.1", port))
+    with running_demo(tmp_path, [], port) as (site, log):
+        assert "demo is up" in log.read_text()
+        assert requests.get(f"{site}/admin/login/", timeout=5).status_code == 200
 
 
 def test_every_demo_option_has_help():

@@ -148,6 +148,9 @@ class Command(BaseCommand):
     def _ensure_free(self, host: str, port: int) -> None:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         with socket.socket(family, socket.SOCK_STREAM) as probe:
+            # As runserver binds: a port an earlier demo just left (TIME_WAIT, nothing listening) is
+            # free; on Linux one that something listens on is still refused.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 probe.bind((host, port))
             except OSError as err:
