@@ -189,6 +189,14 @@ def check_callback_security(app_configs: Any = None, **kwargs: Any) -> list[Any]
                 id="sinch_whatsapp.E010",
             )
         )
+    if not isinstance(app_settings.PREPARED_STATEMENTS, bool):
+        messages.append(
+            Error(
+                f'SINCH_WHATSAPP["PREPARED_STATEMENTS"] = {app_settings.PREPARED_STATEMENTS!r} is not True or False.',
+                hint="False behind a pooler in transaction mode; the default True elsewhere.",
+                id="sinch_whatsapp.E011",
+            )
+        )
     unknown = app_settings.unknown_keys()
     if unknown:
         messages.append(

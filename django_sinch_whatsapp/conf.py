@@ -60,6 +60,12 @@ DEFAULTS: dict[str, Any] = {
     # seen at once; a change made elsewhere (another worker, QuerySet.update()) after at
     # most this long. 0 looks the bot up for every callback.
     "WEBHOOK_BOT_CACHE_SECONDS": 5.0,
+    # On PostgreSQL the webhook prepares its statements once per database connection
+    # (PREPARE, then EXECUTE): PostgreSQL then parses and plans a callback's statements
+    # once, not per callback. Turn off behind a pooler that shares server connections
+    # between clients per transaction (PgBouncer's pool_mode = transaction); without
+    # it the webhook notices lost statements and stops preparing after three.
+    "PREPARED_STATEMENTS": True,
     # How an accepted message reaches Sinch: "inline" (in this process, right
     # after the transaction commits) or "celery" (a task per request batch).
     "DISPATCH_BACKEND": "inline",

@@ -16,34 +16,37 @@ import json
 import logging
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
+from . import prepared as prepared_statements
 from . import savepoints
 from .callbacks.bulk import insert_statement, mark_saved
 from .callbacks.decoding import NotJSON, decode_body, storable_headers
 from .callbacks.processing import (
+    FinishStatuses,
     Prepared,
     ReportsOfAnotherBot,
     apply_in_savepoint,
     attach_if_known,
-    messages_to_lock,
     prepare,
     process_callback_event,
+    statuses_sent_ahead,
 )
 from .callbacks.refusals import record_refusal
 from .callbacks.signature import ALGORITHM_HEADER, NONCE_HEADER, SIGNATURE_HEADER, SignatureError
+from .callbacks.statuses import InOneStatement, LockedFirst
 from .callbacks.verification import Verification, key_fingerprint, verify_callback
 from .clients import verifier_for_bot
 from .conf import app_settings
 from .exceptions import SecretDecryptionError
-from .models import Bot, CallbackEvent, OutboundMessage, ProcessingState
+from .models import Bot, CallbackEvent, ProcessingState
 from .models.callbacks import NONCE_SHOWN_CHARS
-from .queries import bot_for_webhook, messages_from_rows
+from .queries import bot_for_webhook
 from .roundtrips import execute_together, transaction_not_started
 from .transports.base import Transport
 
@@ -216,14 +219,29 @@ class CallbackView(View):
         """INSERT and apply in one transaction; a unique constraint, not a read, detects replays."""
         error: BaseException | None = None
         orphans: list[str] = []
-        for attempt in range(3):
+        in_one_statement, attempts = True, 0
+        while True:
+            ahead = None
+            if prepared.parsed is not None and prepared.parsed.statuses:
+                ahead = statuses_sent_ahead(
+                    bot, prepared.parsed.statuses, callback=event, in_one_statement=in_one_statement
+                )
             try:
                 with transaction.atomic():
-                    name, locked = self._insert_and_begin_processing(bot, event, prepared)
-                    orphans, error = apply_in_savepoint(event, prepared, savepoint_name=name, locked=locked)
+                    name, finish = self._insert_and_begin_processing(event, prepared, ahead)
+                    orphans, error = apply_in_savepoint(event, prepared, savepoint_name=name, statuses=finish)
                 break
-            except IntegrityError:
-                if event.nonce_digest is None:
+            except DatabaseError as err:
+                if prepared_statements.lost(err):
+                    # The server no longer has what this connection prepared: nothing ran; again, prepared anew.
+                    prepared_statements.forget(err)
+                    continue
+                if isinstance(ahead, InOneStatement) and not _raised_by_insert_of(event, err):
+                    # The reports' statement went with the INSERT and failed (the transaction holds
+                    # nothing): again with the reports applied in Python, whose failure the row records.
+                    in_one_statement = False
+                    continue
+                if not isinstance(err, IntegrityError) or event.nonce_digest is None:
                     raise
                 earlier = self._same_callback(event)
                 if earlier is not None:
@@ -232,7 +250,8 @@ class CallbackView(View):
                     # Same key and nonce, another body: stored, and flagged.
                     event.nonce_reused = True
                     event.anomalies = [*event.anomalies, NONCE_REUSED]
-                if attempt == 2:
+                attempts += 1
+                if attempts == 3:
                     raise
         if error is not None:
             return _answer(500, "Stored; processing failed and will be retried.")
@@ -243,25 +262,27 @@ class CallbackView(View):
         return _answer(200, self._stored_detail(event))
 
     def _insert_and_begin_processing(
-        self, bot: Bot, event: CallbackEvent, prepared: Prepared
-    ) -> tuple[str, list[OutboundMessage] | None]:
-        """INSERT the callback, open the savepoint processing runs in and lock the messages its
-        reports name: statements that need no answer from one another, so one round trip where
-        the driver allows (:mod:`.roundtrips`), with the transaction's ``BEGIN``. Returns the
-        savepoint's name and the locked rows."""
-        statements = [insert_statement(event)]
+        self, event: CallbackEvent, prepared: Prepared, ahead: LockedFirst | InOneStatement | None
+    ) -> tuple[str, FinishStatuses | None]:
+        """INSERT the callback, open the savepoint processing runs in and send the reports' first
+        statement (``ahead``): statements that need no answer from one another, so one round trip
+        where the driver allows (:mod:`.roundtrips`), with the transaction's ``BEGIN``. Returns the
+        savepoint's name and what finishes the reports."""
+        preparing = prepared_statements.Preparing()  # parsed and planned once per connection
+        statements = preparing.statements(insert_statement(event))
         fresh = transaction_not_started()  # so its BEGIN goes with them, and its first savepoint is known
         name = ""
-        lock = None
         if prepared.parsed is not None:
             name = savepoints.new_name(first=fresh)
             statements.append((savepoints.create_sql(name), []))
-            if prepared.parsed.statuses:
-                lock = messages_to_lock(bot, prepared.parsed.statuses, callback=event)
-                statements.append(lock)
+            if isinstance(ahead, InOneStatement):
+                statements += preparing.statements(ahead.statement)
+            elif ahead is not None:
+                statements.append(ahead.statement)
         results = execute_together(statements, begin=fresh)
+        preparing.succeeded()
         mark_saved(event)
-        return name, messages_from_rows(results[2]) if lock is not None else None
+        return name, functools.partial(ahead.finish, results[-1]) if ahead is not None else None
 
     def _same_callback(self, event: CallbackEvent) -> CallbackEvent | None:
         return (
@@ -311,3 +332,9 @@ def _ip_or_none(value: str | None) -> str | None:
         return str(ipaddress.ip_address(value or ""))
     except ValueError:
         return None
+
+
+def _raised_by_insert_of(event: CallbackEvent, err: DatabaseError) -> bool:
+    """Whether PostgreSQL names the callbacks' table as where ``err`` happened (a replay's unique constraint)."""
+    diag = getattr(err.__cause__, "diag", None)
+    return getattr(diag, "table_name", None) == type(event)._meta.db_table

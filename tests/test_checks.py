@@ -50,6 +50,8 @@ def test_test_settings_are_clean():
         ({"WEBHOOK_BOT_CACHE_SECONDS": -1}, ["sinch_whatsapp.E010"]),
         ({"WEBHOOK_BOT_CACHE_SECONDS": "5"}, ["sinch_whatsapp.E010"]),
         ({"WEBHOOK_BOT_CACHE_SECONDS": 0}, []),
+        ({"PREPARED_STATEMENTS": "yes"}, ["sinch_whatsapp.E011"]),
+        ({"PREPARED_STATEMENTS": False}, []),
         ({"REQUIRE_SIGNED_CALLBACKS": False}, ["sinch_whatsapp.W001"]),
         ({"PUBLIC_BASE_URL": "http://api.example.com"}, ["sinch_whatsapp.W002"]),
         ({"PUBLIC_BASE_URL": "http://127.0.0.1:8000"}, []),

@@ -35,6 +35,7 @@ from .statuses import (
     attach_orphan_statuses,
     messages_to_lock,
     record_send_statuses,
+    statuses_sent_ahead,
 )
 
 if TYPE_CHECKING:
@@ -55,9 +56,13 @@ __all__ = [
     "record_inbound",
     "record_inbound_set",
     "record_send_statuses",
+    "statuses_sent_ahead",
 ]
 
 logger = logging.getLogger("django_sinch_whatsapp.callbacks")
+
+#: Finishes statuses whose first statement the caller ran: their messages by Sinch id, the orphan ids.
+FinishStatuses = Callable[[], tuple[dict[str, OutboundMessage], list[str]]]
 
 # Column sizes an id must fit; longer ids are kept in the raw payload and flagged, never truncated
 # (a truncated id could match another message).
@@ -132,13 +137,14 @@ def apply_in_savepoint(
     prepared: Prepared,
     *,
     savepoint_name: str = "",
-    locked: list[OutboundMessage] | None = None,
+    statuses: FinishStatuses | None = None,
 ) -> tuple[list[str], BaseException | None]:
     """Apply inside a savepoint of the caller's transaction; on failure roll back to it and record why.
 
-    ``savepoint_name``: the caller already created it, and ``locked``: it already
-    ran the statuses' ``SELECT ... FOR UPDATE`` in it (the webhook sends both with
-    the callback's INSERT); otherwise they happen here. Returns the orphan ids
+    ``savepoint_name``: the caller already created it, and ``statuses``: it already
+    ran the statuses' first statement in it (the webhook sends both with the
+    callback's INSERT: :func:`.statuses.statuses_sent_ahead`) and this finishes
+    them; otherwise they happen here. Returns the orphan ids
     (reports for messages not known yet) and the exception, if any. The row's
     failure is written in the caller's transaction.
     """
@@ -146,7 +152,7 @@ def apply_in_savepoint(
         return [], None
     try:
         with savepoints.savepoint(savepoint_name or savepoints.new_name(), created=bool(savepoint_name)):
-            return apply_parsed(event.bot, prepared.parsed, callback=event, locked=locked), None
+            return apply_parsed(event.bot, prepared.parsed, callback=event, statuses=statuses), None
     except ReportsOfAnotherBot:
         raise  # not a failure to record: the caller refuses the whole callback
     except Exception as err:
@@ -195,13 +201,15 @@ def apply_parsed(
     parsed: ParsedCallback,
     *,
     callback: CallbackEvent | None = None,
-    locked: list[OutboundMessage] | None = None,
+    statuses: FinishStatuses | None = None,
 ) -> list[str]:
     """Apply statuses, notifications, capability answers and consent changes (constant queries);
-    returns the ids of new orphan reports. ``locked``: the rows of the statuses' ``messages_to_lock``."""
+    returns the ids of new orphan reports. ``statuses``: finishes the statuses begun by the caller."""
     orphans: list[str] = []
-    if parsed.statuses:
-        _, orphans = apply_statuses(bot, parsed.statuses, callback=callback, locked=locked)
+    if statuses is not None:
+        _, orphans = statuses()
+    elif parsed.statuses:
+        _, orphans = apply_statuses(bot, parsed.statuses, callback=callback)
     if parsed.notifications:
         profiles = {c.wa_id_e164: c.profile_name for c in parsed.contacts if c.profile_name}
         record_inbound_set(bot, parsed.notifications, callback=callback, profiles=profiles)

@@ -10,6 +10,7 @@ are kept and attached the same way once their message is known.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -29,8 +30,9 @@ from ..models import (
     StatusEvent,
 )
 from ..queries import messages_from_rows, messages_statement
-from .bulk import advance_states, insert_and_advance
+from .bulk import CHUNK, advance_states, insert_and_advance
 from .events import StatusUpdate
+from .reports_sql import statement_params, statement_text
 
 if TYPE_CHECKING:
     from ..client.client import MessageStatus
@@ -96,19 +98,155 @@ def apply_statuses(
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             locked = messages_from_rows(cursor.fetchall())
-    rows = locked
+    messages = _ours(bot, locked, callback)
+    unknown = [u for u in unique if u.message_id not in messages]
+    if unknown:
+        messages.update(_adopt(bot, unknown))
+    now = timezone.now()
+    history = _history_rows(bot, unique, messages, callback, now)
+    changes = _plan_advances(messages, updates)
+    written, moved = insert_and_advance(
+        history, ["id", "sinch_message_id", "state"], [(pk, update) for pk, (_, _, update) in changes.items()], now
+    )
+    _moved_in_memory(changes, moved, now)
+    return messages, _announce(bot, unique, history, written, changes)
+
+
+def statuses_sent_ahead(
+    bot: Bot, updates: list[StatusUpdate], *, callback: CallbackEvent | None = None, in_one_statement: bool = True
+) -> LockedFirst | InOneStatement:
+    """The reports' first statement, for a caller that sends it with its own (the webhook: with the
+    callback's INSERT, in one round trip), and what finishes them once its rows are back.
+
+    On PostgreSQL, when the callback names each message once (the usual
+    delivery report), that statement is all of their writes
+    (:class:`InOneStatement`); otherwise it is the messages' lock, and
+    :func:`apply_statuses` does the rest (:class:`LockedFirst`).
+    """
+    unique = first_of_each(updates, lambda u: (u.message_id, u.state[:40]))
+    one_each = len({u.message_id for u in unique}) == len(unique)
+    if in_one_statement and connection.vendor == "postgresql" and one_each and 0 < len(unique) <= CHUNK:
+        return InOneStatement(bot, unique, callback)
+    return LockedFirst(bot, updates, callback)
+
+
+class LockedFirst:
+    """The messages' ``SELECT ... FOR UPDATE`` sent ahead; :func:`apply_statuses` with its rows."""
+
+    def __init__(self, bot: Bot, updates: list[StatusUpdate], callback: CallbackEvent | None) -> None:
+        self.bot, self.updates, self.callback = bot, updates, callback
+        self.statement = messages_to_lock(bot, updates, callback=callback)
+
+    def finish(self, rows: list[tuple[Any, ...]]) -> tuple[dict[str, OutboundMessage], list[str]]:
+        return apply_statuses(self.bot, self.updates, callback=self.callback, locked=messages_from_rows(rows))
+
+
+class InOneStatement:
+    """History and states written by one statement sent ahead (:mod:`.reports_sql`); then the Python
+    that needs its answer: another bot's reports refused, unknown ids adopted, signals, orphans.
+
+    Same rows, same signals, same order of signals as :func:`apply_statuses`.
+    Reports of unknown ids are stored as orphans by the statement; those that
+    adoption settles are attached to their message right after, in the same
+    transaction, and move it as they would have. Another bot's messages are
+    looked for only among the ids this bot does not have (one more query, for
+    callbacks that name such ids): Sinch ids are unique, so a report for an id
+    this bot sent is this bot's.
+    """
+
+    def __init__(self, bot: Bot, unique: list[StatusUpdate], callback: CallbackEvent | None) -> None:
+        self.bot, self.unique, self.callback = bot, unique, callback
+        self.now = timezone.now()
+        fields = _history_fields()
+        bot_id = fields["bot"].get_db_prep_value(bot.pk, connection)
+        when = fields["received_at"].get_db_prep_value(self.now, connection)
+        reports = [
+            (
+                u.message_id,
+                u.state[:40],
+                u.status[:16],
+                u.details or "",
+                u.recipient[:64],
+                fields["occurred_at"].get_db_prep_value(u.timestamp, connection),
+                fields["raw"].get_db_prep_value(u.raw, connection),
+                STATE_RANK.get(u.state[:40], -1),
+            )
+            for u in unique
+        ]
+        ids = [u.message_id for u in unique]
+        callback_id = fields["callback"].get_db_prep_value(callback.pk if callback else None, connection)
+        self.statement = (
+            statement_text(len(ids), connection.vendor),
+            statement_params(ids, reports, bot_id, callback_id, when),
+        )
+
+    def finish(self, rows: list[tuple[Any, ...]]) -> tuple[dict[str, OutboundMessage], list[str]]:
+        width = len(OutboundMessage._meta.concrete_fields)
+        message_rows = [row[:width] for row in rows if row[width + 1] is None]
+        moved_flags = [bool(row[width]) for row in rows if row[width + 1] is None]
+        written = [tuple(row[width + 1 :]) for row in rows if row[width + 1] is not None]
+        locked = messages_from_rows(message_rows)  # as they were before the statement moved them
+        messages = {m.sinch_message_id: m for m in locked if m.sinch_message_id}
+        unknown = [u for u in self.unique if u.message_id not in messages]
+        if unknown:
+            self._refuse_if_of_another_bot(unknown)
+        planned = _plan_advances(messages, self.unique)
+        moved = {m.pk for m, flag in zip(locked, moved_flags, strict=True) if flag}
+        if moved != set(planned):  # the rows are locked, so this means a bug, not a race
+            logger.error("Expected %d messages to move forward, %d did", len(planned), len(moved))
+        changes = {pk: change for pk, change in planned.items() if pk in moved}
+        _moved_in_memory(changes, len(changes), self.now)
+        adopted = _adopt(self.bot, unknown) if unknown else {}
+        if adopted:
+            # Their reports were stored as orphans a moment ago: attach them and move their messages.
+            _attach_history(self.bot, adopted)
+            settled = _plan_advances(adopted, unknown)
+            _advance_all(settled, self.now)
+            changes.update(settled)
+            messages.update(adopted)
+        history = _history_rows(self.bot, self.unique, messages, self.callback, self.now)
+        return messages, _announce(self.bot, self.unique, history, written, changes, attached=set(adopted))
+
+    def _refuse_if_of_another_bot(self, unknown: list[StatusUpdate]) -> None:
+        """Ids this bot does not have may be another bot's (signed callbacks only, as :func:`messages_to_lock`)."""
+        callback = self.callback
+        if callback is None or callback.signature_verdict != SignatureVerdict.VALID:
+            return
+        others = set(
+            OutboundMessage.objects.filter(sinch_message_id__in=[u.message_id for u in unknown])
+            .exclude(bot=self.bot)
+            .values_list("bot_id", flat=True)
+        )
+        if others:
+            _refuse_if_key_shared(self.bot, others, callback.key_fingerprint)
+
+
+@functools.cache
+def _history_fields() -> dict[str, Any]:
+    return {f.name: f for f in StatusEvent._meta.concrete_fields}
+
+
+def _ours(bot: Bot, rows: list[OutboundMessage], callback: CallbackEvent | None) -> dict[str, OutboundMessage]:
+    """``bot``'s messages among ``rows`` by Sinch id; another bot's that shares the callback's key refuses it."""
     foreign = {m.bot_id for m in rows if m.bot_id != bot.pk}
     if foreign and callback is not None:
         _refuse_if_key_shared(bot, foreign, callback.key_fingerprint)
-    messages = {m.sinch_message_id: m for m in rows if m.sinch_message_id and m.bot_id == bot.pk}
-    unknown = [u for u in unique if u.message_id not in messages]
-    if unknown:
-        messages.update(_adopt_by_correlation(bot, unknown))
-        unknown = [u for u in unknown if u.message_id not in messages]
-    if unknown:
-        messages.update(_adopt_unknown(bot, unknown))
-    now = timezone.now()
-    history = [
+    return {m.sinch_message_id: m for m in rows if m.sinch_message_id and m.bot_id == bot.pk}
+
+
+def _adopt(bot: Bot, unknown: list[StatusUpdate]) -> dict[str, OutboundMessage]:
+    """Messages that take the ids of these reports: by correlation id, then rows whose outcome was unknown."""
+    adopted = _adopt_by_correlation(bot, unknown)
+    rest = [u for u in unknown if u.message_id not in adopted]
+    if rest:
+        adopted.update(_adopt_unknown(bot, rest))
+    return adopted
+
+
+def _history_rows(
+    bot: Bot, unique: list[StatusUpdate], messages: dict[str, OutboundMessage], callback: CallbackEvent | None, now: Any
+) -> list[StatusEvent]:
+    return [
         StatusEvent(
             bot=bot,
             message=messages.get(u.message_id),
@@ -124,16 +262,24 @@ def apply_statuses(
         )
         for u in unique
     ]
-    changes = _plan_advances(messages, updates)
-    written, moved = insert_and_advance(
-        history, ["id", "sinch_message_id", "state"], [(pk, update) for pk, (_, _, update) in changes.items()], now
-    )
-    _moved_in_memory(changes, moved, now)
+
+
+def _announce(
+    bot: Bot,
+    unique: list[StatusUpdate],
+    history: list[StatusEvent],
+    written: list[tuple[Any, ...]],
+    changes: dict[Any, tuple[OutboundMessage, str, StatusUpdate]],
+    attached: set[str] = frozenset(),  # type: ignore[assignment]
+) -> list[str]:
+    """After the history rows (``written``: id, Sinch id, state of each new one) and the moves: attach
+    earlier orphans whose message is known now, fire the signals, and return the new orphans' ids.
+    ``attached``: ids whose orphans were attached already."""
     inserted = {(sid, state): pk for pk, sid, state in written}
     for row in history:
         row.pk = inserted.get((row.sinch_message_id, row.state))
         row._state.adding = False
-    known_but_stored_before = {r.sinch_message_id for r in history if r.pk is None and r.message is not None}
+    known_but_stored_before = {r.sinch_message_id for r in history if r.pk is None and r.message is not None} - attached
     if known_but_stored_before:
         # Reports stored as orphans by an earlier callback: their message is known now.
         _attach_history(bot, known_but_stored_before)
@@ -147,7 +293,7 @@ def apply_statuses(
             update = by_key[(row.sinch_message_id, row.state)]
             signals.status_received.send(sender=StatusEvent, status_event=row, event=update, message=row.message)
     orphans = [r.sinch_message_id for r in history if r.pk is not None and r.message is None]
-    return messages, list(dict.fromkeys(orphans))
+    return list(dict.fromkeys(orphans))
 
 
 def _refuse_if_key_shared(bot: Bot, other_bot_ids: set[Any], fingerprint: str) -> None:
