@@ -16,7 +16,7 @@ import json
 import logging
 from typing import Any
 
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
@@ -38,6 +38,7 @@ from .callbacks.processing import (
     statuses_sent_ahead,
 )
 from .callbacks.refusals import record_refusal
+from .callbacks.reports_sql import needs_python
 from .callbacks.signature import ALGORITHM_HEADER, NONCE_HEADER, SIGNATURE_HEADER, SignatureError
 from .callbacks.statuses import InOneStatement, LockedFirst
 from .callbacks.verification import Verification, key_fingerprint, verify_callback
@@ -216,19 +217,23 @@ class CallbackView(View):
         )
 
     def _store_and_apply(self, bot: Bot, event: CallbackEvent, prepared: Prepared) -> HttpResponse:
-        """INSERT and apply in one transaction; a unique constraint, not a read, detects replays."""
+        """INSERT and apply in one transaction; a unique constraint, not a read, detects replays.
+
+        How much of the work travels with the INSERT, most first (PostgreSQL;
+        each step back is taken when the one before failed, and the failed
+        transaction held nothing): the reports' statement and ``COMMIT``; the
+        reports' statement; the messages' lock, the rest in Python.
+        """
         error: BaseException | None = None
         orphans: list[str] = []
-        in_one_statement, attempts = True, 0
+        reach, attempts = _WITH_COMMIT, 0
         while True:
             ahead = None
-            if prepared.parsed is not None and prepared.parsed.statuses:
-                ahead = statuses_sent_ahead(
-                    bot, prepared.parsed.statuses, callback=event, in_one_statement=in_one_statement
-                )
             try:
                 with transaction.atomic():
-                    name, finish = self._insert_and_begin_processing(event, prepared, ahead)
+                    fresh = transaction_not_started()  # its BEGIN goes with the INSERT
+                    ahead = self._statuses_ahead(bot, event, prepared, reach, fresh)
+                    name, finish = self._insert_and_begin_processing(event, prepared, ahead, fresh)
                     orphans, error = apply_in_savepoint(event, prepared, savepoint_name=name, statuses=finish)
                 break
             except DatabaseError as err:
@@ -237,9 +242,9 @@ class CallbackView(View):
                     prepared_statements.forget(err)
                     continue
                 if isinstance(ahead, InOneStatement) and not _raised_by_insert_of(event, err):
-                    # The reports' statement went with the INSERT and failed (the transaction holds
-                    # nothing): again with the reports applied in Python, whose failure the row records.
-                    in_one_statement = False
+                    # The reports' statement went with the INSERT and failed, or found reports that need
+                    # Python before COMMIT: again with less of the work sent ahead.
+                    reach = _STATEMENT if ahead.commits and needs_python(err) else _IN_PYTHON
                     continue
                 if not isinstance(err, IntegrityError) or event.nonce_digest is None:
                     raise
@@ -261,28 +266,54 @@ class CallbackView(View):
             logger.exception("Attaching orphan reports of callback %s failed", event.pk)
         return _answer(200, self._stored_detail(event))
 
+    @staticmethod
+    def _statuses_ahead(
+        bot: Bot, event: CallbackEvent, prepared: Prepared, reach: int, fresh: bool
+    ) -> LockedFirst | InOneStatement | None:
+        parsed = prepared.parsed
+        if parsed is None or not parsed.statuses:
+            return None
+        # COMMIT may follow the reports' statement when the callback is nothing else (notifications,
+        # capability answers and consents are applied in Python after it) and this block is the
+        # transaction (not inside a caller's atomic(), ATOMIC_REQUESTS included).
+        only_reports = not (parsed.notifications or parsed.capabilities or parsed.consents)
+        outermost = fresh and len(connection.atomic_blocks) == 1
+        return statuses_sent_ahead(
+            bot,
+            parsed.statuses,
+            callback=event,
+            in_one_statement=reach >= _STATEMENT,
+            commits=reach >= _WITH_COMMIT and only_reports and outermost,
+        )
+
     def _insert_and_begin_processing(
-        self, event: CallbackEvent, prepared: Prepared, ahead: LockedFirst | InOneStatement | None
+        self, event: CallbackEvent, prepared: Prepared, ahead: LockedFirst | InOneStatement | None, fresh: bool
     ) -> tuple[str, FinishStatuses | None]:
         """INSERT the callback, open the savepoint processing runs in and send the reports' first
-        statement (``ahead``): statements that need no answer from one another, so one round trip
-        where the driver allows (:mod:`.roundtrips`), with the transaction's ``BEGIN``. Returns the
-        savepoint's name and what finishes the reports."""
+        statement (``ahead``), and ``COMMIT`` when it commits: statements that need no answer from one
+        another, so one round trip where the driver allows (:mod:`.roundtrips`), with the transaction's
+        ``BEGIN`` when ``fresh``. Returns the savepoint's name and what finishes the reports."""
         preparing = prepared_statements.Preparing()  # parsed and planned once per connection
         statements = preparing.statements(insert_statement(event))
-        fresh = transaction_not_started()  # so its BEGIN goes with them, and its first savepoint is known
         name = ""
         if prepared.parsed is not None:
             name = savepoints.new_name(first=fresh)
             statements.append((savepoints.create_sql(name), []))
             if isinstance(ahead, InOneStatement):
                 statements += preparing.statements(ahead.statement)
+                if ahead.commits:
+                    # Django still sees the atomic() block; its commit at the end finds the
+                    # transaction over and sends nothing (psycopg asks the connection first).
+                    statements.append(("COMMIT", []))
             elif ahead is not None:
                 statements.append(ahead.statement)
         results = execute_together(statements, begin=fresh)
         preparing.succeeded()
         mark_saved(event)
-        return name, functools.partial(ahead.finish, results[-1]) if ahead is not None else None
+        if ahead is None:
+            return name, None
+        reports = results[-2] if isinstance(ahead, InOneStatement) and ahead.commits else results[-1]
+        return name, functools.partial(ahead.finish, reports)
 
     def _same_callback(self, event: CallbackEvent) -> CallbackEvent | None:
         return (
@@ -332,6 +363,10 @@ def _ip_or_none(value: str | None) -> str | None:
         return str(ipaddress.ip_address(value or ""))
     except ValueError:
         return None
+
+
+#: How much of a callback's work travels with its INSERT (see ``CallbackView._store_and_apply``).
+_IN_PYTHON, _STATEMENT, _WITH_COMMIT = 0, 1, 2
 
 
 def _raised_by_insert_of(event: CallbackEvent, err: DatabaseError) -> bool:

@@ -135,3 +135,103 @@ def test_a_failing_statement_is_sent_again_as_two_and_nothing_is_lost(client, bo
     assert message.state == "delivered" and StatusEvent.objects.get().message_id == message.pk
     assert CallbackEvent.objects.get().processing_state == "processed"
     assert seen["changed"] == [(message.pk, "queued", "delivered")]
+
+
+# --- committed in the first query (PostgreSQL, no receiver, nothing but reports) ---------------------
+#
+# Outside a test transaction (transaction=True): the webhook's atomic() is the transaction, so it may
+# send COMMIT after the reports' statement. Reports that need Python before COMMIT make the statement
+# fail (its guard), and the callback is applied again with the statement alone; these are those cases.
+
+
+def traced_post(client, bot, payload, **kw):
+    from .wire_trace import wire_trace
+
+    with wire_trace() as trace:
+        answer = post_callback(client, bot, payload, **kw)
+    return answer, trace.queries
+
+
+@pytest.mark.parametrize("shape", ["known", "unknown", "adopted", "seen before"])
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_committed_with_the_statement_unless_python_is_needed(client, bot, shape):
+    if shape in ("known", "seen before"):
+        message = sent(bot, "m")
+    elif shape == "adopted":
+        message = OutboundMessage.objects.create(
+            bot=bot, recipient="46732001122", message_type="text", payload={}, state=MessageState.UNKNOWN
+        )
+    if shape == "seen before":  # the same report re-signed (a new nonce): its history row is there
+        assert post_callback(client, bot, status_payload("m", "delivered")).status_code == 200
+    answer, queries = traced_post(client, bot, status_payload("m", "delivered"))
+    assert answer.status_code == 200, answer.content
+    batches = [q for q in queries if "EXECUTE sinch_wa_p" in q or "INSERT" in q]
+    if shape == "known":
+        assert len(batches) == 1 and batches[0].endswith("; COMMIT") and "COMMIT" not in queries, queries
+    else:  # the guard failed the first; the second left COMMIT for after Python
+        assert len(batches) == 2 and batches[0].endswith("; COMMIT") and not batches[1].endswith("COMMIT"), queries
+        assert "COMMIT" in queries, queries
+    assert CallbackEvent.objects.filter(processing_state="processed").count() == (2 if shape == "seen before" else 1)
+    events = list(StatusEvent.objects.all())
+    assert len(events) == 1
+    if shape == "unknown":
+        assert events[0].message_id is None  # an orphan, kept for its message
+    else:
+        message.refresh_from_db()
+        assert (message.sinch_message_id, message.state) == ("m", "delivered")
+        assert events[0].message_id == message.pk
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_another_bots_reports_are_refused_when_committed_with_the_statement(client, make_bot, other_organization):
+    bot_a = make_bot(sinch_bot_id="bot-a", name="A")
+    bot_b = make_bot(sinch_bot_id="bot-b", name="B", tenant=other_organization)  # the same signing key
+    message = sent(bot_a, "msg-of-a")
+    answer, _ = traced_post(client, bot_b, status_payload("msg-of-a", "delivered"))
+    assert answer.status_code == 403 and "another bot ('bot-a')" in answer.json()["detail"]
+    assert not CallbackEvent.objects.exists() and not StatusEvent.objects.exists()
+    message.refresh_from_db()
+    assert message.state == "queued"
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_inside_a_callers_transaction_commit_is_left_to_it(client, bot):
+    """A project that calls the webhook inside its own atomic() (ATOMIC_REQUESTS does not: the view
+    opts out) owns the transaction: nothing commits before its block ends, even before its first query."""
+    from django.db import transaction
+
+    message = sent(bot, "m")
+    with transaction.atomic():
+        answer, queries = traced_post(client, bot, status_payload("m", "delivered"))
+        assert answer.status_code == 200, answer.content
+        assert not any("COMMIT" in q for q in queries), queries
+    message.refresh_from_db()
+    assert message.state == "delivered"
+
+
+@pytest.mark.postgres_only
+def test_a_committed_statement_that_broke_the_rule_is_logged(bot, caplog):
+    """The rule is the statement's WHERE clause; the Python after it checks the answer against it."""
+    import logging
+
+    from django.db import transaction
+
+    message = sent(bot, "m")
+    ahead = statuses.statuses_sent_ahead(bot, statuses_of(("m", "delivered")), commits=True)
+    assert isinstance(ahead, statuses.InOneStatement) and ahead.commits
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(*ahead.statement)
+        rows = cursor.fetchall()
+        transaction.set_rollback(True)
+    width = len(OutboundMessage._meta.concrete_fields)
+    with caplog.at_level(logging.ERROR, logger="django_sinch_whatsapp.callbacks"):
+        assert ahead.finish(rows) == ({}, [])
+        assert not caplog.records
+        tampered = [(*row[:width], False, *row[width + 1 :]) if row[width + 1] is None else row for row in rows]
+        ahead.finish(tampered)
+    assert [r.getMessage() for r in caplog.records] == ["Expected 1 messages to move forward, 0 did"]
+    message.refresh_from_db()
+    assert message.state == "queued"  # rolled back

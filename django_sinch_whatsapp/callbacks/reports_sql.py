@@ -42,9 +42,21 @@ def _quote(name: str) -> str:
     return str(connection.ops.quote_name(name))
 
 
+#: What the statement raises, when it is to be committed with the query that sent it
+#: (``guarded``), for reports that need Python after it: an id this bot does not have (another
+#: bot's message, or one to adopt) or a history row stored before (an orphan to attach).
+NEEDS_PYTHON = "sinch_whatsapp: reports that need Python after the statement"
+
+
+def needs_python(err: BaseException) -> bool:
+    return NEEDS_PYTHON in str(err)
+
+
 @functools.lru_cache(maxsize=64)
-def statement_text(ids: int, vendor: str) -> str:
-    """The statement for ``ids`` reports (one per message)."""
+def statement_text(ids: int, vendor: str, guarded: bool = False) -> str:
+    """The statement for ``ids`` reports (one per message). ``guarded``: it fails (:data:`NEEDS_PYTHON`)
+    unless every report wrote a new history row of one of this bot's messages, so the caller may
+    send ``COMMIT`` after it in the same query: nothing is left to do in Python but to read its answer."""
     from ..models import LOCKED_STATES, OutboundMessage, StatusEvent
 
     def om(name: str) -> str:
@@ -81,6 +93,18 @@ def statement_text(ids: int, vendor: str) -> str:
     pk, sid, bot, state = om("id"), om("sinch_message_id"), om("bot"), om("state")
     event_id, event_sid, event_state = se("id"), se("sinch_message_id"), se("state")
     rank = _rank_sql(f"{messages}.{state}")
+    guard = check = ""
+    if guarded:
+        # A CAST of a text the planner cannot fold (it depends on ins): raised at run time only.
+        guard = (
+            f", guard AS (SELECT CAST(CASE WHEN (SELECT count(*) FROM ins WHERE ins.{se('message')} IS NOT NULL) "  # noqa: S608
+            f"= {_literal(ids)} THEN '1' ELSE '{NEEDS_PYTHON}' END AS integer) AS ok)"
+        )
+        # Read whatever the other parts return, so the guard is always evaluated.
+        check = (
+            " UNION ALL SELECT locked.*, NULL::boolean, NULL::bigint, NULL::varchar, NULL::varchar "
+            "FROM guard LEFT JOIN locked ON false WHERE guard.ok <> 1"
+        )
     # Quoted model metadata and this package's constants only; every value is bound.
     return (
         f"WITH locked AS (SELECT {columns} FROM {messages} WHERE {where} "  # noqa: S608
@@ -91,7 +115,7 @@ def statement_text(ids: int, vendor: str) -> str:
         f"SELECT %s::{bot_type}, l.{pk}, v.sid, v.state, v.status, v.details, v.recipient, v.occurred_at, "
         f"%s::timestamptz, %s::{callback_type}, v.raw "
         f"FROM v LEFT JOIN locked l ON l.{sid} = v.sid AND l.{bot} = %s "
-        f"ON CONFLICT DO NOTHING RETURNING {event_id}, {event_sid}, {event_state}), "
+        f"ON CONFLICT DO NOTHING RETURNING {event_id}, {event_sid}, {event_state}, {se('message')}), "
         f"upd AS (UPDATE {messages} SET {state} = v.state, "
         f"{om('sinch_status')} = CASE WHEN v.status = '' THEN {messages}.{om('sinch_status')} ELSE v.status END, "
         f"{om('state_details')} = CASE WHEN v.details = '' THEN {messages}.{om('state_details')} "
@@ -100,11 +124,11 @@ def statement_text(ids: int, vendor: str) -> str:
         f"FROM locked l JOIN v ON v.sid = l.{sid} "
         f"WHERE {messages}.{pk} = l.{pk} AND l.{bot} = %s "
         f"AND {messages}.{state} NOT IN ({terminal}) AND {rank} < v.new_rank "
-        f"RETURNING {messages}.{pk}) "
+        f"RETURNING {messages}.{pk}){guard} "
         f"SELECT locked.*, upd.{pk} IS NOT NULL, NULL::bigint, NULL::varchar, NULL::varchar "
         f"FROM locked LEFT JOIN upd ON upd.{pk} = locked.{pk} "
         f"UNION ALL SELECT locked.*, NULL::boolean, ins.{event_id}, ins.{event_sid}, ins.{event_state} "
-        "FROM ins LEFT JOIN locked ON false"
+        f"FROM ins LEFT JOIN locked ON false{check}"
     )
 
 

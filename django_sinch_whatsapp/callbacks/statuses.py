@@ -113,7 +113,12 @@ def apply_statuses(
 
 
 def statuses_sent_ahead(
-    bot: Bot, updates: list[StatusUpdate], *, callback: CallbackEvent | None = None, in_one_statement: bool = True
+    bot: Bot,
+    updates: list[StatusUpdate],
+    *,
+    callback: CallbackEvent | None = None,
+    in_one_statement: bool = True,
+    commits: bool = False,
 ) -> LockedFirst | InOneStatement:
     """The reports' first statement, for a caller that sends it with its own (the webhook: with the
     callback's INSERT, in one round trip), and what finishes them once its rows are back.
@@ -121,13 +126,22 @@ def statuses_sent_ahead(
     On PostgreSQL, when the callback names each message once (the usual
     delivery report), that statement is all of their writes
     (:class:`InOneStatement`); otherwise it is the messages' lock, and
-    :func:`apply_statuses` does the rest (:class:`LockedFirst`).
+    :func:`apply_statuses` does the rest (:class:`LockedFirst`). ``commits``:
+    the caller sends ``COMMIT`` right after it (see :attr:`InOneStatement.commits`).
     """
     unique = first_of_each(updates, lambda u: (u.message_id, u.state[:40]))
     one_each = len({u.message_id for u in unique}) == len(unique)
     if in_one_statement and connection.vendor == "postgresql" and one_each and 0 < len(unique) <= CHUNK:
-        return InOneStatement(bot, unique, callback)
+        return InOneStatement(bot, unique, callback, commits=commits and nobody_listens())
     return LockedFirst(bot, updates, callback)
+
+
+def nobody_listens() -> bool:
+    """No receiver of the signals a delivery report fires: nothing would run between its writes and COMMIT."""
+    return not (
+        signals.message_status_changed.has_listeners(OutboundMessage)
+        or signals.status_received.has_listeners(StatusEvent)
+    )
 
 
 class LockedFirst:
@@ -154,8 +168,14 @@ class InOneStatement:
     this bot sent is this bot's.
     """
 
-    def __init__(self, bot: Bot, unique: list[StatusUpdate], callback: CallbackEvent | None) -> None:
+    def __init__(
+        self, bot: Bot, unique: list[StatusUpdate], callback: CallbackEvent | None, *, commits: bool = False
+    ) -> None:
         self.bot, self.unique, self.callback = bot, unique, callback
+        #: The statement is guarded (:data:`.reports_sql.NEEDS_PYTHON`) and the caller sends
+        #: ``COMMIT`` after it: only when no receiver listens, so nothing it does needs the
+        #: transaction open (:meth:`finish` then writes nothing).
+        self.commits = commits
         self.now = timezone.now()
         fields = _history_fields()
         bot_id = fields["bot"].get_db_prep_value(bot.pk, connection)
@@ -176,12 +196,17 @@ class InOneStatement:
         ids = [u.message_id for u in unique]
         callback_id = fields["callback"].get_db_prep_value(callback.pk if callback else None, connection)
         self.statement = (
-            statement_text(len(ids), connection.vendor),
+            statement_text(len(ids), connection.vendor, commits),
             statement_params(ids, reports, bot_id, callback_id, when),
         )
 
     def finish(self, rows: list[tuple[Any, ...]]) -> tuple[dict[str, OutboundMessage], list[str]]:
         width = len(OutboundMessage._meta.concrete_fields)
+        if self.commits and nobody_listens():
+            # Committed already, every report applied to one of this bot's messages (the guard):
+            # no model is needed, no signal has a receiver; only the rule is checked.
+            self._check_moves([row for row in rows if row[width + 1] is None], width)
+            return {}, []
         message_rows = [row[:width] for row in rows if row[width + 1] is None]
         moved_flags = [bool(row[width]) for row in rows if row[width + 1] is None]
         written = [tuple(row[width + 1 :]) for row in rows if row[width + 1] is not None]
@@ -207,6 +232,19 @@ class InOneStatement:
         history = _history_rows(self.bot, self.unique, messages, self.callback, self.now)
         return messages, _announce(self.bot, self.unique, history, written, changes, attached=set(adopted))
 
+    def _check_moves(self, rows: list[tuple[Any, ...]], width: int) -> None:
+        """What :meth:`finish` logs when the statement moved other messages than the rule says."""
+        state, sinch_id = _message_columns()
+        new_state = {u.message_id: u.state for u in self.unique}
+        expected = sum(
+            row[state] not in LOCKED_STATES
+            and STATE_RANK.get(new_state.get(row[sinch_id], ""), -1) > STATE_RANK.get(row[state], -1)
+            for row in rows
+        )
+        moved = sum(bool(row[width]) for row in rows)
+        if moved != expected:
+            logger.error("Expected %d messages to move forward, %d did", expected, moved)
+
     def _refuse_if_of_another_bot(self, unknown: list[StatusUpdate]) -> None:
         """Ids this bot does not have may be another bot's (signed callbacks only, as :func:`messages_to_lock`)."""
         callback = self.callback
@@ -219,6 +257,13 @@ class InOneStatement:
         )
         if others:
             _refuse_if_key_shared(self.bot, others, callback.key_fingerprint)
+
+
+@functools.cache
+def _message_columns() -> tuple[int, int]:
+    """Where a message row (every concrete field, in order) holds its state and its Sinch id."""
+    names = [f.name for f in OutboundMessage._meta.concrete_fields]
+    return names.index("state"), names.index("sinch_message_id")
 
 
 @functools.cache
