@@ -275,7 +275,7 @@ class CallbackView(View):
             return None
         # COMMIT may follow the reports' statement when the callback is nothing else (notifications,
         # capability answers and consents are applied in Python after it) and this block is the
-        # transaction (not inside a caller's atomic(), ATOMIC_REQUESTS included).
+        # transaction (not inside a caller's atomic(); the view opts out of ATOMIC_REQUESTS).
         only_reports = not (parsed.notifications or parsed.capabilities or parsed.consents)
         outermost = fresh and len(connection.atomic_blocks) == 1
         return statuses_sent_ahead(
