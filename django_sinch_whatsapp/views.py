@@ -300,7 +300,7 @@ class CallbackView(View):
             name = savepoints.new_name(first=fresh)
             statements.append((savepoints.create_sql(name), []))
             if isinstance(ahead, InOneStatement):
-                statements += preparing.statements(ahead.statement)
+                statements += preparing.statements(ahead.statement) if ahead.preparable else [ahead.statement]
                 if ahead.commits:
                     # Django still sees the atomic() block; its commit at the end finds the
                     # transaction over and sends nothing (psycopg asks the connection first).

@@ -6,12 +6,12 @@ together (bench/RESULTS.md, "Session 9"). The reports' work was two
 statements with Python between them (lock the messages, then write history and
 states), so two round trips. Here it is one data-modifying ``WITH``:
 
-- ``locked``: this bot's messages the reports name, ``SELECT ... FOR UPDATE`` in
-  pk order, found by the bot and Sinch id (both columns of their unique index:
-  the statement is prepared, and a plan kept for a column the index does not
-  lead with scanned the whole index once the table grew, bench/RESULTS.md
-  "Session 9"); another bot's messages are looked for afterwards, and only for
-  ids this bot does not have (:class:`.statuses.InOneStatement`);
+- ``locked``: the messages the reports name, ``SELECT ... FOR UPDATE`` in pk
+  order, found by their Sinch ids alone, as :func:`.statuses.messages_to_lock`
+  does for a signed callback (another bot's rows are how its reports are
+  refused). Not by bot and id: without statistics (a new install, autovacuum
+  off) the planner read the bot's index whole for that (bench/RESULTS.md,
+  "Session 9"); the Sinch id's own index is the only one that fits;
 - ``ins``: a history row per report, its message found among ``locked`` (this
   bot's rows only), ``ON CONFLICT DO NOTHING RETURNING``;
 - ``upd``: each of this bot's locked messages moved to its report's state when
@@ -43,8 +43,8 @@ def _quote(name: str) -> str:
 
 
 #: What the statement raises, when it is to be committed with the query that sent it
-#: (``guarded``), for reports that need Python after it: an id this bot does not have (another
-#: bot's message, or one to adopt) or a history row stored before (an orphan to attach).
+#: (``guarded``), for reports that need Python after it: an id this bot does not have (one to
+#: adopt), another bot's message (to refuse) or a history row stored before (an orphan to attach).
 NEEDS_PYTHON = "sinch_whatsapp: reports that need Python after the statement"
 
 
@@ -68,7 +68,7 @@ def statement_text(ids: int, vendor: str, guarded: bool = False) -> str:
     messages = _quote(OutboundMessage._meta.db_table)
     history = _quote(StatusEvent._meta.db_table)
     columns = ", ".join(f"{messages}.{_quote(str(f.column))}" for f in OutboundMessage._meta.concrete_fields)
-    where = f"{messages}.{om('bot')} = %s AND {messages}.{om('sinch_message_id')} IN ({', '.join(['%s'] * ids)})"
+    where = f"{messages}.{om('sinch_message_id')} IN ({', '.join(['%s'] * ids)})"
     # Every value typed: the statement may be prepared (``PREPARE``), where nothing else says what they are.
     row = "(%s::text, %s::text, %s::text, %s::text, %s::text, %s::timestamptz, %s::jsonb, %s::integer)"
     bot_type = StatusEvent._meta.get_field("bot").db_type(connection)
@@ -98,7 +98,8 @@ def statement_text(ids: int, vendor: str, guarded: bool = False) -> str:
         # A CAST of a text the planner cannot fold (it depends on ins): raised at run time only.
         guard = (
             f", guard AS (SELECT CAST(CASE WHEN (SELECT count(*) FROM ins WHERE ins.{se('message')} IS NOT NULL) "  # noqa: S608
-            f"= {_literal(ids)} THEN '1' ELSE '{NEEDS_PYTHON}' END AS integer) AS ok)"
+            f"= {_literal(ids)} AND (SELECT count(*) FROM locked) = {_literal(ids)} "
+            f"THEN '1' ELSE '{NEEDS_PYTHON}' END AS integer) AS ok)"
         )
         # Read whatever the other parts return, so the guard is always evaluated.
         check = (
@@ -139,10 +140,10 @@ def statement_params(
     callback: Any,
     now: Any,
 ) -> list[Any]:
-    """Values in the statement's order: the bot and the ids to lock, a row per report (id, state,
-    status, details, recipient, Sinch's timestamp, raw JSON, rank), then the history's bot, time
-    and callback, and the move's time and bot. Prepared for the database."""
-    params: list[Any] = [bot, *ids]
+    """Values in the statement's order: the ids to lock, a row per report (id, state, status,
+    details, recipient, Sinch's timestamp, raw JSON, rank), then the history's bot, time and
+    callback, and the move's time and bot. Prepared for the database."""
+    params: list[Any] = list(ids)
     for report in reports:
         params.extend(report)
     params += [bot, now, callback, bot, now, now, bot]

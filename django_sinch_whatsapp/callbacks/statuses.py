@@ -155,6 +155,10 @@ class LockedFirst:
         return apply_statuses(self.bot, self.updates, callback=self.callback, locked=messages_from_rows(rows))
 
 
+#: Reports per callback up to which :class:`InOneStatement` is prepared.
+PREPARED_UP_TO = 20
+
+
 class InOneStatement:
     """History and states written by one statement sent ahead (:mod:`.reports_sql`); then the Python
     that needs its answer: another bot's reports refused, unknown ids adopted, signals, orphans.
@@ -163,9 +167,8 @@ class InOneStatement:
     Reports of unknown ids are stored as orphans by the statement; those that
     adoption settles are attached to their message right after, in the same
     transaction, and move it as they would have. Another bot's messages are
-    looked for only among the ids this bot does not have (one more query, for
-    callbacks that name such ids): Sinch ids are unique, so a report for an id
-    this bot sent is this bot's.
+    locked too (their ids are how its reports are told apart) and left as they
+    are; a signed callback that names one refuses itself, as before.
     """
 
     def __init__(
@@ -176,6 +179,10 @@ class InOneStatement:
         #: ``COMMIT`` after it: only when no receiver listens, so nothing it does needs the
         #: transaction open (:meth:`finish` then writes nothing).
         self.commits = commits
+        #: Worth preparing (:mod:`..prepared`): parsing and planning are most of the cost of a callback
+        #: of one report, a small part of one of many; and a plan kept for a long IN list rests on
+        #: guesses (the planner's estimate of how many rows it matches) that a custom plan need not make.
+        self.preparable = len(unique) <= PREPARED_UP_TO
         self.now = timezone.now()
         fields = _history_fields()
         bot_id = fields["bot"].get_db_prep_value(bot.pk, connection)
@@ -211,10 +218,9 @@ class InOneStatement:
         moved_flags = [bool(row[width]) for row in rows if row[width + 1] is None]
         written = [tuple(row[width + 1 :]) for row in rows if row[width + 1] is not None]
         locked = messages_from_rows(message_rows)  # as they were before the statement moved them
-        messages = {m.sinch_message_id: m for m in locked if m.sinch_message_id}
+        signed = self.callback is not None and self.callback.signature_verdict == SignatureVerdict.VALID
+        messages = _ours(self.bot, locked, self.callback if signed else None)
         unknown = [u for u in self.unique if u.message_id not in messages]
-        if unknown:
-            self._refuse_if_of_another_bot(unknown)
         planned = _plan_advances(messages, self.unique)
         moved = {m.pk for m, flag in zip(locked, moved_flags, strict=True) if flag}
         if moved != set(planned):  # the rows are locked, so this means a bug, not a race
@@ -244,19 +250,6 @@ class InOneStatement:
         moved = sum(bool(row[width]) for row in rows)
         if moved != expected:
             logger.error("Expected %d messages to move forward, %d did", expected, moved)
-
-    def _refuse_if_of_another_bot(self, unknown: list[StatusUpdate]) -> None:
-        """Ids this bot does not have may be another bot's (signed callbacks only, as :func:`messages_to_lock`)."""
-        callback = self.callback
-        if callback is None or callback.signature_verdict != SignatureVerdict.VALID:
-            return
-        others = set(
-            OutboundMessage.objects.filter(sinch_message_id__in=[u.message_id for u in unknown])
-            .exclude(bot=self.bot)
-            .values_list("bot_id", flat=True)
-        )
-        if others:
-            _refuse_if_key_shared(self.bot, others, callback.key_fingerprint)
 
 
 @functools.cache
