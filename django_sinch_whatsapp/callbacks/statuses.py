@@ -73,8 +73,13 @@ def messages_to_lock(
     Signed callbacks look the ids up across bots in the same query: Sinch ids
     are unique, so another bot's row for one of them is a report meant for that bot.
     """
-    signed = callback is not None and callback.signature_verdict == SignatureVerdict.VALID
-    return messages_statement(list(dict.fromkeys(u.message_id for u in updates)), bot=None if signed else bot)
+    ids = list(dict.fromkeys(u.message_id for u in updates))
+    return messages_statement(ids, bot=None if _signed(callback) else bot)
+
+
+def _signed(callback: CallbackEvent | None) -> bool:
+    """A callback whose signature verified: another bot's messages among its ids refuse it (issue 8)."""
+    return callback is not None and callback.signature_verdict == SignatureVerdict.VALID
 
 
 def apply_statuses(
@@ -218,8 +223,7 @@ class InOneStatement:
         moved_flags = [bool(row[width]) for row in rows if row[width + 1] is None]
         written = [tuple(row[width + 1 :]) for row in rows if row[width + 1] is not None]
         locked = messages_from_rows(message_rows)  # as they were before the statement moved them
-        signed = self.callback is not None and self.callback.signature_verdict == SignatureVerdict.VALID
-        messages = _ours(self.bot, locked, self.callback if signed else None)
+        messages = _ours(self.bot, locked, self.callback if _signed(self.callback) else None)
         unknown = [u for u in self.unique if u.message_id not in messages]
         planned = _plan_advances(messages, self.unique)
         moved = {m.pk for m, flag in zip(locked, moved_flags, strict=True) if flag}
