@@ -6,6 +6,9 @@ and no socket), on the PostgreSQL database of ``DATABASE_URL`` (dropped and
 re-created). For each case it prints the queries and transactions of one request
 (transactions counted by PostgreSQL itself, ``pg_stat_database.xact_commit``), the
 median wall time, and the top functions of a cProfile run (cumulative time).
+``PROFILE_SORT`` (a pstats key, e.g. ``tottime``) and ``PROFILE_FILTER`` (a regular
+expression on file and function names) shape the listing; ``PROFILE_DUMP=<file>`` also
+writes the profile for ``pstats`` (``print_callers`` shows who called what).
 """
 
 from __future__ import annotations
@@ -70,6 +73,8 @@ def measure(label: str, make: Callable[[], Callable[[], Any]], calls: int, top: 
         profiler.disable()
         samples.append(clock() - started)
     samples.sort()
+    if os.environ.get("PROFILE_DUMP"):
+        profiler.dump_stats(os.environ["PROFILE_DUMP"])
     kind = "CPU of this process" if cpu else "wall"
     print(f"median {samples[len(samples) // 2] * 1e3:.2f} ms ({kind}) over {calls} calls (profiled)")
     out = io.StringIO()

@@ -2,10 +2,17 @@
 
 One write whatever the batch size. On PostgreSQL it is a single statement
 (a data-modifying CTE: the UPDATE of the rows and the INSERT of their first
-history entries), so the answer is one round trip and atomic without a
-BEGIN/COMMIT pair; elsewhere the same two statements run in one transaction.
-Either way the forward-only rule is in SQL: only a row still ``accepted``
-takes the answer's state.
+history entries), so the answer is atomic on its own; elsewhere the same two
+statements run in one transaction. Either way the forward-only rule is in SQL:
+only a row still ``accepted`` takes the answer's state.
+
+After the commit comes one read: reports for these ids that arrived before the
+ids were stored (orphans, :func:`orphans_exist`). Where statements can be
+combined (:mod:`.roundtrips`) and no transaction is open, the read travels in
+the answer's own query string, ``BEGIN; <answer>; COMMIT; <read>``: still after
+the commit (the server runs them in order, the read with a snapshot of its own),
+one round trip instead of two. It was a tenth of a send's time against the
+sandbox (bench/RESULTS.md, "Session 11").
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from django.db import connection, transaction
 from django.db.models import Case, F, Value, When
 
 from .models import STATE_RANK, Bot, MessageState, OutboundMessage, StatusEvent
+from .roundtrips import can_combine
 
 if TYPE_CHECKING:
     from .client.client import MessageStatus
@@ -35,16 +43,20 @@ def _moves(status: MessageStatus) -> bool:
     return STATE_RANK.get(first_state(status), -1) > STATE_RANK[MessageState.ACCEPTED]
 
 
-def store_answers(bot: Bot, answered: Answered, now: datetime.datetime) -> None:
+def store_answers(bot: Bot, answered: Answered, now: datetime.datetime) -> bool | None:
     """Write the answer; the row objects are updated in memory too (state excepted: see ``dispatch``).
 
-    Raises ``IntegrityError`` (nothing written) when a Sinch id is already held by another row.
+    Returns whether orphans exist for the answered ids when that was read after
+    the commit in the same round trip; ``None`` when it was not read (ask
+    :func:`orphans_exist`). Raises ``IntegrityError`` (nothing written) when a
+    Sinch id is already held by another row.
     """
     if not answered:
-        return
+        return False
     history = [_history_entry(bot, row, status, now) for row, status in answered]
+    orphans = None
     if connection.vendor == "postgresql":
-        _in_one_statement(answered, history, now)
+        orphans = _in_one_statement(bot, answered, history, now)
     else:
         with transaction.atomic():
             _update_rows(answered, now)
@@ -54,6 +66,7 @@ def store_answers(bot: Bot, answered: Answered, now: datetime.datetime) -> None:
         row.sinch_message_id = status.message_id
         row.sinch_status = status.status[:16]
         row.updated_at = now
+    return orphans
 
 
 def _history_entry(bot: Bot, row: OutboundMessage, status: MessageStatus, now: datetime.datetime) -> StatusEvent:
@@ -93,16 +106,41 @@ def _column(model: type[Any], name: str) -> str:
     return connection.ops.quote_name(model._meta.get_field(name).column)
 
 
-def _in_one_statement(answered: Answered, history: list[StatusEvent], now: datetime.datetime) -> None:
-    """``WITH moved AS (UPDATE rows ...) INSERT INTO history ... ON CONFLICT DO NOTHING``: one round trip."""
+def _in_one_statement(bot: Bot, answered: Answered, history: list[StatusEvent], now: datetime.datetime) -> bool | None:
+    """``WITH moved AS (UPDATE rows ...) INSERT INTO history ... ON CONFLICT DO NOTHING``, then the
+    orphans read after its commit in the same query string where it can be (see the module's docstring)."""
     params: list[Any] = [MessageState.ACCEPTED, MessageState.ACCEPTED, now, now]
     for row, status in answered:
         params += [str(row.pk), status.message_id, status.status[:16], first_state(status) if _moves(status) else None]
     for entry in history:
         params += [entry.bot_id, str(entry.message_id), entry.sinch_message_id, entry.state, entry.status, ""]
         params += [entry.recipient, entry.occurred_at, entry.received_at, json.dumps(entry.raw, cls=DjangoJSONEncoder)]
+    sql = _answer_sql(len(answered))
+    if not (connection.get_autocommit() and can_combine(connection.alias)):
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+        return None
+    read, read_params = _orphans_query(bot, [status.message_id for _, status in answered])
     with connection.cursor() as cursor:
-        cursor.execute(_answer_sql(len(answered)), params)
+        try:
+            # Our own BEGIN: COMMIT alone would end the query string's implicit transaction with a WARNING.
+            cursor.execute(f"BEGIN; {sql}; COMMIT; {read}", [*params, *read_params])
+        except Exception:
+            _end_failed_block()
+            raise
+        raw = cursor.cursor  # psycopg's: one result per statement
+        for _ in range(3):  # past BEGIN, the answer and COMMIT
+            raw.nextset()
+        return raw.fetchone() is not None
+
+
+def _end_failed_block() -> None:
+    """The answer failed inside our BEGIN: the server keeps the failed block open until a ROLLBACK."""
+    from psycopg.pq import TransactionStatus
+
+    raw = connection.connection
+    if raw is not None and not raw.closed and raw.info.transaction_status == TransactionStatus.INERROR:
+        raw.rollback()
 
 
 @functools.cache
@@ -132,18 +170,25 @@ def _answer_sql(size: int) -> str:
 
 
 def orphans_exist(bot: Bot, sinch_message_ids: list[str]) -> bool:
-    """Whether reports for these ids arrived before the ids were stored (read after our commit).
+    """Whether reports for these ids arrived before the ids were stored (read after our commit)."""
+    sql, params = _orphans_query(bot, sinch_message_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone() is not None
 
-    Plain SQL: it runs after every send, and the ORM's query building costs more than the query.
-    """
+
+def _orphans_query(bot: Bot, sinch_message_ids: list[str]) -> tuple[str, list[Any]]:
+    """Plain SQL: it runs after every send, and the ORM's query building costs more than the query."""
+    return _orphans_sql(len(sinch_message_ids)), [bot.pk, *sinch_message_ids]
+
+
+@functools.cache
+def _orphans_sql(size: int) -> str:
     table = connection.ops.quote_name(StatusEvent._meta.db_table)
     bot_column, message_column = _column(StatusEvent, "bot"), _column(StatusEvent, "message")
     id_column = _column(StatusEvent, "sinch_message_id")
-    placeholders = ", ".join(["%s"] * len(sinch_message_ids))
-    sql = (
+    placeholders = ", ".join(["%s"] * size)
+    return (
         f"SELECT 1 FROM {table} WHERE {bot_column} = %s AND {message_column} IS NULL "  # noqa: S608
         f"AND {id_column} IN ({placeholders}) LIMIT 1"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [bot.pk, *sinch_message_ids])
-        return cursor.fetchone() is not None

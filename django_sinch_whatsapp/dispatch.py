@@ -268,9 +268,10 @@ def _record_answer(bot: Bot, rows: list[OutboundMessage], statuses: list[Message
     missing = SinchAPIError("No status for this recipient", "Sinch's 201 answer did not list it")
     now = timezone.now()
     try:
-        store_answers(bot, answered, now)
+        orphans = store_answers(bot, answered, now)
         taken: dict[OutboundMessage, SinchAPIError] = {}
     except IntegrityError:
+        orphans = None
         # Rare: a Sinch id another row already holds. Find which, one row at a time.
         for row, _ in answered:
             row.sinch_message_id, row.state = None, MessageState.ACCEPTED
@@ -288,7 +289,7 @@ def _record_answer(bot: Bot, rows: list[OutboundMessage], statuses: list[Message
                 for row in unanswered:
                     _save_error(row, missing)
     stored = [row.sinch_message_id for row, _ in answered if row not in taken and row.sinch_message_id]
-    if stored and orphans_exist(bot, stored):
+    if stored and (orphans if orphans is not None else orphans_exist(bot, stored)):
         from .callbacks.processing import attach_orphan_statuses
 
         attach_orphan_statuses(bot, stored)
