@@ -463,3 +463,38 @@ def test_a_sinch_id_another_row_holds_errors_that_row_only(any_transport_bot, fr
     assert first.state == "error" and first.sinch_message_id is None and "ALREADY-HELD" in first.error_details
     assert second.state == "queued" and second.sinch_message_id and outcome.sent == 1
     assert second.status_events.get().state == "queued"
+
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize("rollback_works", [True, False], ids=["rolled-back", "rollback-fails"])
+def test_a_failed_answer_inside_its_own_begin_leaves_no_open_block(monkeypatch, caplog, rollback_works):
+    """The answer's query string opens its own BEGIN: after a failure the server holds a failed block
+    until a ROLLBACK, which is sent; a rollback that fails too is logged and never hides the first error."""
+    from django.db import DatabaseError, connection
+    from psycopg.pq import TransactionStatus
+
+    from django_sinch_whatsapp import answers
+
+    with pytest.raises(DatabaseError), connection.cursor() as cursor:
+        try:
+            cursor.execute("BEGIN; SELECT 1 / 0")
+        finally:
+            raw = connection.connection
+            assert raw.info.transaction_status == TransactionStatus.INERROR
+            if not rollback_works:
+                real_rollback = raw.rollback
+
+                def lost():
+                    raise OSError("connection lost")
+
+                monkeypatch.setattr(raw, "rollback", lost)
+            with caplog.at_level(logging.WARNING, logger="django_sinch_whatsapp.dispatch"):
+                answers._end_failed_block()
+    if rollback_works:
+        assert raw.info.transaction_status == TransactionStatus.IDLE and not caplog.records
+    else:
+        assert "Could not roll back" in caplog.text
+        real_rollback()
+    with connection.cursor() as cursor:  # the connection is usable again
+        cursor.execute("SELECT 1")
+        assert cursor.fetchone() == (1,)
