@@ -28,7 +28,7 @@ from django.db import connection, transaction
 from django.db.models import Case, F, Value, When
 
 from .models import STATE_RANK, Bot, MessageState, OutboundMessage, StatusEvent
-from .roundtrips import can_combine
+from .roundtrips import can_combine, execute_together
 
 if TYPE_CHECKING:
     from .client.client import MessageStatus
@@ -123,18 +123,14 @@ def _in_one_statement(bot: Bot, answered: Answered, history: list[StatusEvent], 
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
         return None
-    read, read_params = _orphans_query(bot, [status.message_id for _, status in answered])
-    with connection.cursor() as cursor:
-        try:
-            # Our own BEGIN: COMMIT alone would end the query string's implicit transaction with a WARNING.
-            cursor.execute(f"BEGIN; {sql}; COMMIT; {read}", [*params, *read_params])
-        except Exception:
-            _end_failed_block()
-            raise
-        raw = cursor.cursor  # psycopg's: one result per statement
-        for _ in range(3):  # past BEGIN, the answer and COMMIT
-            raw.nextset()
-        return raw.fetchone() is not None
+    read = _orphans_query(bot, [status.message_id for _, status in answered])
+    try:
+        # Our own BEGIN: COMMIT alone would end the query string's implicit transaction with a WARNING.
+        results = execute_together([("BEGIN", []), (sql, params), ("COMMIT", []), read], connection.alias)
+    except Exception:
+        _end_failed_block()
+        raise
+    return bool(results[-1])
 
 
 def _end_failed_block() -> None:
